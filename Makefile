@@ -25,7 +25,7 @@ CC      ?= cc
 WARN    := -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wstrict-prototypes \
            -Wmissing-prototypes -Wvla -Wformat=2 -Wno-format-nonliteral -Wno-format-truncation \
            -Wnull-dereference -Wundef
-PKGS    := libpq hiredis libprotobuf-c libmicrohttpd libsodium jansson libsystemd libcurl openssl
+PKGS    := yajl libpq hiredis libprotobuf-c libmicrohttpd libsodium jansson libsystemd libcurl openssl
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
@@ -64,11 +64,14 @@ FUZZERS     := $(basename $(notdir $(wildcard fuzz/fuzz_*.c)))
 svc_srcs     = $(filter-out %_test.c,$(wildcard services/$(1)/*.c))
 svc_objs     = $(patsubst %.c,$(B)/obj/%.o,$(call svc_srcs,$(1)))
 svc_libobjs  = $(filter-out %/main.o,$(call svc_objs,$(1)))
-tool_objs    = $(patsubst %.c,$(B)/obj/%.o,$(wildcard tools/$(1)/*.c))
+tool_objs    = $(patsubst %.c,$(B)/obj/%.o,$(filter-out %_test.c,$(wildcard tools/$(1)/*.c)))
+tool_libobjs = $(filter-out %/main.o,$(call tool_objs,$(1)))
 
 SVC_TESTS   := $(wildcard services/*/*_test.c)
+TOOL_TESTS  := $(wildcard tools/*/*_test.c)
 TEST_BINS   := $(patsubst libs/%.c,$(B)/test/%,$(LIB_TESTS)) \
-               $(patsubst services/%.c,$(B)/test/%,$(SVC_TESTS))
+               $(patsubst services/%.c,$(B)/test/%,$(SVC_TESTS)) \
+               $(patsubst tools/%.c,$(B)/test/tools/%,$(TOOL_TESTS))
 BINS        := $(addprefix $(B)/bin/,$(SERVICES) $(TOOLS))
 
 .PHONY: all test unit-bins fuzz-bins unit-test integration-test check-config-docs format format-check \
@@ -123,6 +126,13 @@ $(B)/test/$(1)/%_test: $(B)/obj/services/$(1)/%_test.o $(call svc_libobjs,$(1)) 
 	$$(CC) $$(LDFLAGS) -o $$@ $$< $(call svc_libobjs,$(1)) $(LIBTANDEM) $$(LDLIBS) -lcmocka
 endef
 $(foreach s,$(SERVICES),$(eval $(call svc_test_rule,$(s))))
+
+define tool_test_rule
+$(B)/test/tools/$(1)/%_test: $(B)/obj/tools/$(1)/%_test.o $(call tool_libobjs,$(1)) $(LIBTANDEM)
+	@mkdir -p $$(@D)
+	$$(CC) $$(LDFLAGS) -o $$@ $$< $(call tool_libobjs,$(1)) $(LIBTANDEM) $$(LDLIBS) -lcmocka
+endef
+$(foreach t,$(TOOLS),$(eval $(call tool_test_rule,$(t))))
 
 # --- tests -------------------------------------------------------------------
 # `make test` is the one command the README and CI run: unit tests and

@@ -1,0 +1,181 @@
+# shellcheck shell=bash
+# Harness for integration tests: a private PostgreSQL and Redis on free
+# loopback ports in a temporary folder, the daemons built with ASan+UBSan,
+# and everything stopped (and the folder removed) on exit.
+#
+#   . tests/lib/harness.sh
+#   harness_init                  temp folder $T, cleanup trap
+#   start_pg; start_redis; migrate
+#   daemon_conf cdr-writer <<EOF ... EOF     writes $T/etc/cdr-writer.conf
+#   start_daemon cdr-writer       waits until it answers `status`
+#   ctl cdr-writer stats          its CLI against the running daemon
+#   kill9_daemon cdr-writer; stop_daemon cdr-writer
+#   assert_eq EXPECTED ACTUAL "what"; wait_until SECONDS CMD...; die "why"
+#
+# Set KEEP=1 to keep $T for inspection.
+set -u
+ROOT=${ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+cd "$ROOT"
+. scripts/lib/pg.sh
+. scripts/lib/redis.sh
+BIN=${TANDEM_BIN:-$ROOT/build/asan/bin}
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+
+T=""
+PGPORT="" REDISPORT=""
+PG_DSN="" REDIS_URL=""
+declare -A DAEMON_PID=()
+
+log() { printf '[%s] %s\n' "$(date +%T.%3N)" "$*"; }
+die() {
+	log "FAILED: $*"
+	exit 1
+}
+
+# free_port picks an unused TCP port in 20000..59999.
+free_port() {
+	local p
+	while :; do
+		p=$((20000 + RANDOM % 40000))
+		if ! ss -Hltn "sport = :$p" 2>/dev/null | grep -q .; then
+			echo "$p"
+			return
+		fi
+	done
+}
+
+harness_init() {
+	T=$(mktemp -d /tmp/tandem-test.XXXXXX)
+	chmod 755 "$T"
+	mkdir -p "$T/etc" "$T/log" "$T/run"
+	trap harness_cleanup EXIT
+	log "test folder $T"
+}
+
+harness_cleanup() {
+	local rc=$?
+	local name
+	for name in "${!DAEMON_PID[@]}"; do
+		stop_daemon "$name" >/dev/null 2>&1
+	done
+	[ -n "$REDISPORT" ] && redis_stop "$T/redis" "$REDISPORT" kill
+	[ -n "$PGPORT" ] && pg_stop "$T/pg" immediate
+	if [ $rc -ne 0 ]; then
+		for f in "$T"/log/*.log; do
+			[ -f "$f" ] || continue
+			echo "---- tail of $f"
+			tail -n 25 "$f"
+		done
+	fi
+	# A sanitizer report in any daemon log fails the test even if it passed.
+	if grep -l -E "ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:" "$T"/log/*.log 2>/dev/null; then
+		echo "sanitizer report found in daemon logs"
+		grep -h -A30 -E "ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:" "$T"/log/*.log | head -n 80
+		rc=1
+	fi
+	if [ "${KEEP:-0}" = 1 ]; then
+		log "kept $T"
+	else
+		rm -rf "$T"
+	fi
+	exit $rc
+}
+
+start_pg() {
+	PGPORT=${PGPORT:-$(free_port)}
+	pg_init "$T/pg" "$PGPORT" || die "PostgreSQL did not start"
+	PG_DSN=$(pg_dsn "$T/pg" "$PGPORT")
+	export PG_DSN PGPORT
+	log "PostgreSQL on 127.0.0.1:$PGPORT"
+}
+
+restart_pg() { # [mode]
+	pg_stop "$T/pg" "${1:-fast}"
+	pg_start "$T/pg" "$PGPORT" || die "PostgreSQL did not restart"
+}
+
+start_redis() {
+	REDISPORT=${REDISPORT:-$(free_port)}
+	redis_start "$T/redis" "$REDISPORT" || die "Redis did not start"
+	REDIS_URL=$(redis_url "$REDISPORT")
+	export REDIS_URL REDISPORT
+	log "Redis on 127.0.0.1:$REDISPORT"
+}
+
+restart_redis() { # [kill]
+	redis_stop "$T/redis" "$REDISPORT" "${1:-}"
+	redis_start "$T/redis" "$REDISPORT" || die "Redis did not restart"
+}
+
+psql_q() { pg_psql "$T/pg" "$PGPORT" -At -c "$1"; }
+rcli() { redis-cli -p "$REDISPORT" "$@"; }
+
+migrate() {
+	"$BIN/db-migrate" --dsn "$PG_DSN" --dir "$ROOT/db/migrations" >>"$T/log/db-migrate.log" 2>&1 ||
+		die "migrations failed: $(tail -n 5 "$T/log/db-migrate.log")"
+}
+
+# daemon_conf NAME: common keys, then whatever stdin adds.
+daemon_conf() {
+	local name=$1
+	{
+		printf '[node]\nname = test\n[run]\ndir = %s/run\n[log]\nlevel = debug\n' "$T"
+		cat
+	} >"$T/etc/$name.conf"
+}
+
+start_daemon() {
+	local name=$1
+	shift
+	"$BIN/$name" -c "$T/etc/$name.conf" "$@" >>"$T/log/$name.log" 2>&1 &
+	DAEMON_PID[$name]=$!
+	wait_until 20 ctl "$name" status || die "$name did not come up (see $T/log/$name.log)"
+}
+
+ctl() {
+	local name=$1
+	shift
+	"$BIN/$name" -c "$T/etc/$name.conf" "$@"
+}
+
+stop_daemon() {
+	local name=$1 pid=${DAEMON_PID[$1]:-}
+	[ -n "$pid" ] || return 0
+	kill -TERM "$pid" 2>/dev/null
+	for _ in $(seq 1 100); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -9 "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	unset "DAEMON_PID[$name]"
+}
+
+kill9_daemon() {
+	local name=$1 pid=${DAEMON_PID[$1]:-}
+	[ -n "$pid" ] || return 0
+	kill -9 "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	unset "DAEMON_PID[$name]"
+	log "killed $name with SIGKILL"
+}
+
+daemon_alive() { local pid=${DAEMON_PID[$1]:-}; [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; }
+
+wait_until() { # SECONDS CMD...
+	local limit=$1 i
+	shift
+	for i in $(seq 1 $((limit * 10))); do
+		"$@" >/dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+assert_eq() { # EXPECTED ACTUAL WHAT
+	if [ "$1" != "$2" ]; then
+		die "$3: expected '$1', got '$2'"
+	fi
+	log "ok: $3 = '$2'"
+}
