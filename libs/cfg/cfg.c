@@ -10,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "util/buf.h"
 #include "util/mem.h"
 
 #define MAX_INCLUDE_DEPTH 8
@@ -619,33 +620,87 @@ td_cfg_reload(td_cfg *c, char *restart_keys, size_t rklen, char *err, size_t err
 	return (rv);
 }
 
-/* mask hides secrets: whole value for SECRET keys, passwords inside URLs/DSNs. */
+/*
+ * mask_password_kw masks every "password=value" (libpq conninfo, spaces
+ * allowed around '=', value optionally single-quoted with \ escapes; or a
+ * URI query parameter, ended by '&') in p, appending the result to b.
+ */
+static void
+mask_password_kw(td_buf *b, const char *p, bool uri)
+{
+	const char *start = p;
+	const char *q = p;
+	while ((q = strstr(q, "password")) != NULL) {
+		bool word = q == start || isspace((unsigned char)q[-1]) ||
+		            (uri && (q[-1] == '?' || q[-1] == '&'));
+		const char *v = q + 8;
+		while (!uri && *v == ' ') {
+			v++;
+		}
+		if (!word || *v != '=') {
+			q += 8;
+			continue;
+		}
+		v++;
+		while (!uri && *v == ' ') {
+			v++;
+		}
+		const char *e = v;
+		if (!uri && *e == '\'') {
+			for (e++; *e && *e != '\''; e++) {
+				if (*e == '\\' && e[1] != '\0') {
+					e++;
+				}
+			}
+			if (*e == '\'') {
+				e++;
+			}
+		} else {
+			e += strcspn(e, uri ? "&# \t" : " \t\n");
+		}
+		if (e > v) {
+			td_buf_append(b, p, (size_t)(v - p));
+			td_buf_putc(b, '*');
+			p = e;
+		}
+		q = e > v ? e : v;
+	}
+	td_buf_puts(b, p);
+}
+
+/*
+ * mask hides secrets for `show config`: the whole value of SECRET keys,
+ * and passwords inside URLs (scheme://user:PASSWORD@host) and libpq
+ * conninfo strings (password=...).  Returns a new string.
+ */
 static char *
 mask(const td_cfg_key *k, const char *raw)
 {
 	if ((k->flags & TD_CFG_SECRET) && raw[0] != '\0') {
 		return (td_xstrdup("********"));
 	}
-	char *out = td_xstrdup(raw);
-	/* scheme://user:pass@host */
-	char *sch = strstr(out, "://");
+	td_buf b = TD_BUF_INIT;
+	const char *p = raw;
+	const char *sch = strstr(raw, "://");
 	if (sch != NULL) {
-		char *at = strchr(sch + 3, '@');
-		char *colon = strchr(sch + 3, ':');
-		if (at != NULL && colon != NULL && colon < at) {
-			memmove(colon + 2, at, strlen(at) + 1);
-			colon[1] = '*';
+		/* The authority ends at the path; its userinfo at the last '@'. */
+		const char *auth = sch + 3;
+		const char *aend = auth + strcspn(auth, "/?#");
+		const char *at = NULL;
+		for (const char *q = auth; q < aend; q++) {
+			if (*q == '@') {
+				at = q;
+			}
+		}
+		const char *colon = at ? memchr(auth, ':', (size_t)(at - auth)) : NULL;
+		if (colon != NULL && colon + 1 < at) {
+			td_buf_append(&b, raw, (size_t)(colon + 1 - raw));
+			td_buf_putc(&b, '*');
+			p = at;
 		}
 	}
-	/* conninfo password=... */
-	char *pw = strstr(out, "password=");
-	if (pw != NULL) {
-		char *v = pw + 9;
-		char *end = v + strcspn(v, " ");
-		memmove(v + 1, end, strlen(end) + 1);
-		v[0] = '*';
-	}
-	return (out);
+	mask_password_kw(&b, p, sch != NULL);
+	return (td_buf_steal(&b, NULL));
 }
 
 json_t *
