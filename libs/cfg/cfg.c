@@ -348,26 +348,30 @@ trim(char *s)
 	return (s);
 }
 
-/* unquote handles "..." values with \" and \\ escapes, in place. */
+/*
+ * unquote handles "..." values in place: a backslash takes the next
+ * character literally (\" and \\), and the closing quote must end the value.
+ */
 static int
 unquote(char *s)
 {
-	size_t n = strlen(s);
-	if (n == 0 || s[0] != '"') {
+	if (s[0] != '"') {
 		return (TD_OK);
 	}
-	if (n < 2 || s[n - 1] != '"') {
-		return (TD_EINVAL);
-	}
 	char *w = s;
-	for (char *r = s + 1; r < s + n - 1; r++) {
-		if (*r == '\\' && r + 1 < s + n - 1) {
+	for (char *r = s + 1; *r != '\0'; r++) {
+		if (*r == '\\' && r[1] != '\0') {
 			r++;
+		} else if (*r == '"') {
+			if (r[1] != '\0') {
+				return (TD_EINVAL); /* text after the closing quote */
+			}
+			*w = '\0';
+			return (TD_OK);
 		}
 		*w++ = *r;
 	}
-	*w = '\0';
-	return (TD_OK);
+	return (TD_EINVAL);
 }
 
 static int read_file(pass *p, const char *path, int depth);
@@ -380,9 +384,14 @@ handle_line(pass *p, const char *path, int lineno, char *line, char *section, si
 	if (*s == '\0' || *s == '#' || *s == ';') {
 		return (TD_OK);
 	}
-	if (strncmp(s, "%include", 8) == 0 && isspace((unsigned char)s[8])) {
+	if (strncmp(s, "%include", 8) == 0 && (s[8] == '\0' || isspace((unsigned char)s[8]))) {
 		char *inc = trim(s + 8);
 		char full[PATH_MAX];
+		if (*inc == '\0') {
+			snprintf(p->err, p->errlen, "config %s:%d: %%include: expected a file name",
+			    path, lineno);
+			return (TD_EINVAL);
+		}
 		if (inc[0] == '/') {
 			snprintf(full, sizeof(full), "%s", inc);
 		} else {
@@ -399,7 +408,14 @@ handle_line(pass *p, const char *path, int lineno, char *line, char *section, si
 			    lineno);
 			return (TD_EINVAL);
 		}
-		snprintf(section, seclen, "%.*s", (int)(e - s - 1), s + 1);
+		*e = '\0';
+		char *name = trim(s + 1);
+		if (*name == '\0') {
+			snprintf(p->err, p->errlen, "config %s:%d: malformed section header", path,
+			    lineno);
+			return (TD_EINVAL);
+		}
+		snprintf(section, seclen, "%s", name);
 		return (TD_OK);
 	}
 	char *eq = strchr(s, '=');
