@@ -613,11 +613,14 @@ td_cfg_reload(td_cfg *c, char *restart_keys, size_t rklen, char *err, size_t err
 	if (rv == 0) {
 		for (size_t i = 0; i < c->n; i++) {
 			entry *e = &c->e[i];
-			if (strcmp(e->raw, p.cands[i].raw) == 0) {
+			if (e->raw != NULL && strcmp(e->raw, p.cands[i].raw) == 0) {
+				/* Same value; it may come from elsewhere now. */
+				memcpy(e->source, p.cands[i].source, SOURCE_LEN);
 				free_value(e->k, &vals[i]);
 				continue;
 			}
-			if (!(e->k->flags & TD_CFG_RELOADABLE)) {
+			/* Never loaded (reload before a successful load): apply all. */
+			if (e->raw != NULL && !(e->k->flags & TD_CFG_RELOADABLE)) {
 				if (rko < rklen) {
 					rko += (size_t)snprintf(restart_keys + rko, rklen - rko, "%s%s",
 					    rko ? "," : "", e->k->name);
