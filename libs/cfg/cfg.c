@@ -5,6 +5,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +30,11 @@ struct td_cfg {
 	char *path;   /* config file, for reload */
 	char **sets;  /* --set strings, for reload */
 	size_t nsets;
+	/*
+	 * Serialises load, reload and show: `config` runs on control threads
+	 * while SIGHUP reloads on the main thread, and reload frees raw text.
+	 */
+	pthread_mutex_t lock;
 };
 
 /* A candidate value while loading: raw text and its source. */
@@ -40,7 +46,9 @@ typedef struct cand {
 td_cfg *
 td_cfg_new(void)
 {
-	return (TD_NEW(td_cfg));
+	td_cfg *c = TD_NEW(td_cfg);
+	pthread_mutex_init(&c->lock, NULL);
+	return (c);
 }
 
 void
@@ -564,6 +572,7 @@ int
 td_cfg_load(td_cfg *c, const char *path, char *const *sets, size_t nsets, char *err,
     size_t errlen)
 {
+	pthread_mutex_lock(&c->lock);
 	free(c->path);
 	c->path = path ? td_xstrdup(path) : NULL;
 	for (size_t j = 0; j < c->nsets; j++) {
@@ -593,12 +602,14 @@ td_cfg_load(td_cfg *c, const char *path, char *const *sets, size_t nsets, char *
 	}
 	free(vals);
 	pass_free(&p);
+	pthread_mutex_unlock(&c->lock);
 	return (rv);
 }
 
 int
 td_cfg_reload(td_cfg *c, char *restart_keys, size_t rklen, char *err, size_t errlen)
 {
+	pthread_mutex_lock(&c->lock);
 	pass p = {.c = c, .cands = td_xcalloc(c->n + 1, sizeof(cand)), .err = err,
 	    .errlen = errlen};
 	value *vals = td_xcalloc(c->n + 1, sizeof(value));
@@ -636,6 +647,7 @@ td_cfg_reload(td_cfg *c, char *restart_keys, size_t rklen, char *err, size_t err
 	}
 	free(vals);
 	pass_free(&p);
+	pthread_mutex_unlock(&c->lock);
 	return (rv);
 }
 
@@ -726,6 +738,8 @@ json_t *
 td_cfg_show(const td_cfg *c)
 {
 	json_t *o = json_object();
+	pthread_mutex_t *lock = (pthread_mutex_t *)&c->lock; /* const to callers */
+	pthread_mutex_lock(lock);
 	for (size_t i = 0; i < c->n; i++) {
 		const entry *e = &c->e[i];
 		char *shown = mask(e->k, e->raw ? e->raw : "");
@@ -734,6 +748,7 @@ td_cfg_show(const td_cfg *c)
 		        (e->k->flags & TD_CFG_RELOADABLE) != 0));
 		free(shown);
 	}
+	pthread_mutex_unlock(lock);
 	return (o);
 }
 
@@ -764,5 +779,6 @@ td_cfg_free(td_cfg *c)
 	free(c->sets);
 	free(c->path);
 	free(c->e);
+	pthread_mutex_destroy(&c->lock);
 	free(c);
 }
