@@ -47,7 +47,13 @@ const double td_metrics_latency_buckets[] = {0.0005, 0.001, 0.0025, 0.005, 0.01,
     0.1, 0.25, 0.5, 1, 2.5, 5, 10};
 const size_t td_metrics_latency_nbuckets = TD_ARRAY_LEN(td_metrics_latency_buckets);
 
-/* get_series finds or creates name{labels}; caller holds g_lock. */
+static const char *const kind_names[] = {"counter", "gauge", "gauge_fn", "histogram"};
+
+/*
+ * get_series finds or creates name{labels}; caller holds g_lock.  A name
+ * already registered as another kind is a programmer error (the series'
+ * storage would be read as the wrong type): abort, naming it.
+ */
 static series *
 get_series(const char *name, const char *help, kind k, const char *labels, bool *created)
 {
@@ -56,6 +62,11 @@ get_series(const char *name, const char *help, kind k, const char *labels, bool 
 		if (strcmp(f->name, name) == 0) {
 			break;
 		}
+	}
+	if (f != NULL && f->k != k) {
+		fprintf(stderr, "metrics: %s registered as a %s, then asked for as a %s\n", name,
+		    kind_names[f->k], kind_names[k]);
+		abort();
 	}
 	if (f == NULL) {
 		f = TD_NEW(family);
