@@ -140,12 +140,17 @@ td_rpc_server_stop(td_rpc_server *s)
 	if (s == NULL) {
 		return;
 	}
+	/*
+	 * Close first: a request that arrives after the workers stopped but
+	 * before the socket closed was left on the rep pipe and leaked.  Then
+	 * wait for callbacks still running (they see NNG_ECLOSED and return).
+	 */
+	nng_close(s->sock);
 	for (int i = 0; i < s->nw; i++) {
 		if (s->w[i].aio != NULL) {
 			nng_aio_stop(s->w[i].aio);
 		}
 	}
-	nng_close(s->sock);
 	for (int i = 0; i < s->nw; i++) {
 		if (s->w[i].aio != NULL) {
 			nng_aio_free(s->w[i].aio);
