@@ -18,6 +18,7 @@ td_nng_err(int rv)
 	case 0: return (TD_OK);
 	case NNG_ENOMEM: return (TD_ENOMEM);
 	case NNG_EINVAL:
+	case NNG_ENOTSUP: /* e.g. an unknown URL scheme */
 	case NNG_EADDRINVAL: return (TD_EINVAL);
 	case NNG_ETIMEDOUT: return (TD_ETIMEDOUT);
 	case NNG_ECLOSED: return (TD_ECLOSED);
