@@ -62,6 +62,22 @@ stamp(Tandem__Event *ev, const char *source, const char *node, uint64_t seq)
 	}
 }
 
+/* topic_ok: 1..MAX_TOPIC printable bytes, what td_bus_frame_split accepts. */
+static bool
+topic_ok(const char *topic)
+{
+	size_t n = strlen(topic);
+	if (n == 0 || n > MAX_TOPIC) {
+		return (false);
+	}
+	for (size_t i = 0; i < n; i++) {
+		if ((unsigned char)topic[i] < 0x21 || (unsigned char)topic[i] > 0x7e) {
+			return (false);
+		}
+	}
+	return (true);
+}
+
 /* ---- publishing --------------------------------------------------------- */
 
 /*
@@ -135,6 +151,9 @@ td_bus_pub_open(td_bus_pub **out, const char *url, const char *source, const cha
 int
 td_bus_publish(td_bus_pub *p, const char *topic, Tandem__Event *ev)
 {
+	if (!topic_ok(topic)) {
+		return (TD_EINVAL);
+	}
 	td_buf b;
 	td_buf_init(&b, TD_BUS_MAX_MSG);
 	Tandem__Event saved = *ev;
@@ -390,6 +409,12 @@ struct td_bus_outbox {
 	_Atomic uint64_t seq;
 };
 
+/* is_set: a protobuf-c string field holding something. */
+static bool
+is_set(const char *s)
+{
+	return (s != NULL && s[0] != '\0');
+}
 
 int
 td_bus_outbox_open(td_bus_outbox **out, const char *url, const char *source,
@@ -411,16 +436,23 @@ int
 td_bus_submit(td_bus_outbox *o, const char *topic, Tandem__Event *ev, int timeout_ms,
     char *err, size_t errlen)
 {
+	if (!topic_ok(topic)) {
+		snprintf(err, errlen, "invalid topic");
+		return (TD_EINVAL);
+	}
 	td_buf b, r;
 	td_buf_init(&b, TD_BUS_MAX_MSG);
 	td_buf_init(&r, 64 * 1024);
 	char *osrc = ev->source, *onode = ev->node;
 	if (ev->seq == 0) {
+		/* New: numbered once; a retry of this ev carries the same seq. */
 		stamp(ev, o->source, o->node, atomic_fetch_add(&o->seq, 1) + 1);
-	} else {
+	} else if (!is_set(ev->source)) {
+		/* A retry of one of ours. */
 		ev->source = o->source;
 		ev->node = o->node;
 	}
+	/* else: forwarded with its publisher's identity, which it keeps. */
 	frame(&b, topic, ev);
 	ev->source = osrc;
 	ev->node = onode;
