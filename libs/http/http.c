@@ -214,11 +214,15 @@ td_http_start(td_http_server **out, const td_http_opts *opts, td_http_handler fn
 	if (v6) {
 		flags |= MHD_USE_IPv6;
 	}
+	/*
+	 * No MHD_OPTION_LISTENING_ADDRESS_REUSE: on Linux it sets SO_REUSEPORT,
+	 * which let a second daemon bind the same port and take half of the
+	 * connections.  MHD's default SO_REUSEADDR is enough for fast restarts.
+	 */
 	s->mhd = MHD_start_daemon(flags, 0, NULL, NULL, access_cb, s, MHD_OPTION_SOCK_ADDR, &ss,
 	    MHD_OPTION_CONNECTION_LIMIT, opts->conn_limit ? opts->conn_limit : 1024u,
 	    MHD_OPTION_CONNECTION_TIMEOUT, opts->timeout_s ? opts->timeout_s : 30u,
-	    MHD_OPTION_NOTIFY_COMPLETED, completed_cb, s, MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u,
-	    MHD_OPTION_END);
+	    MHD_OPTION_NOTIFY_COMPLETED, completed_cb, s, MHD_OPTION_END);
 	if (s->mhd == NULL) {
 		snprintf(err, errlen, "cannot listen on %s (address in use or not permitted)",
 		    opts->listen);
