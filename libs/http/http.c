@@ -37,9 +37,11 @@ td_http_parse_listen(const char *listen, void *ssv, size_t sslen, bool *ipv6)
 		return (TD_EINVAL);
 	}
 	memset(ss, 0, sslen);
-	if (listen[0] == '[') {
+	bool bracketed = listen[0] == '[';
+	if (bracketed) {
 		const char *e = strchr(listen, ']');
-		if (e == NULL || e[1] != ':' || (size_t)(e - listen - 1) >= sizeof(host)) {
+		if (e == NULL || e[1] != ':' || e == listen + 1 ||
+		    (size_t)(e - listen - 1) >= sizeof(host)) {
 			return (TD_EINVAL);
 		}
 		memcpy(host, listen + 1, (size_t)(e - listen - 1));
@@ -55,15 +57,22 @@ td_http_parse_listen(const char *listen, void *ssv, size_t sslen, bool *ipv6)
 			memcpy(host, listen, (size_t)(c - listen));
 			portstr = c + 1;
 		}
+		if (strchr(host, ':') != NULL) {
+			return (TD_EINVAL); /* IPv6 needs brackets: "[::1]:80" */
+		}
 	}
-	char *end;
-	long port = strtol(portstr, &end, 10);
-	if (*portstr == '\0' || *end != '\0' || port < 0 || port > 65535) {
+	/* The port is 1..5 digits, nothing else (strtol would take " +80"). */
+	size_t nd = strspn(portstr, "0123456789");
+	if (nd == 0 || nd > 5 || portstr[nd] != '\0') {
+		return (TD_EINVAL);
+	}
+	long port = strtol(portstr, NULL, 10);
+	if (port > 65535) {
 		return (TD_EINVAL);
 	}
 	struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
 	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
-	if (host[0] == '\0' || strcmp(host, "*") == 0) {
+	if (!bracketed && (host[0] == '\0' || strcmp(host, "*") == 0)) {
 		s4->sin_family = AF_INET;
 		s4->sin_addr.s_addr = htonl(INADDR_ANY);
 		s4->sin_port = htons((uint16_t)port);
