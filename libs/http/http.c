@@ -25,6 +25,7 @@ struct td_http_server {
 typedef struct reqstate {
 	td_buf body;
 	int64_t received_us;
+	bool answered; /* a response is already queued (413 on Content-Length) */
 } reqstate;
 
 int
@@ -166,6 +167,26 @@ access_cb(void *cls, struct MHD_Connection *c, const char *url, const char *meth
 		td_buf_init(&st->body, s->max_body + 1);
 		st->received_us = td_wall_us();
 		*con_cls = st;
+		/*
+		 * A declared length over the cap is refused now, before the body
+		 * is read, and before "100 Continue" invites the client to send it.
+		 */
+		const char *cl =
+		    MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+		if (cl != NULL && strtoull(cl, NULL, 10) > s->max_body) {
+			td_http_resp resp;
+			resp_init(&resp);
+			td_http_resp_error(&resp, 413, "too_large",
+			    "request body larger than %zu bytes", s->max_body);
+			st->answered = true;
+			enum MHD_Result ret = send_resp(c, &resp);
+			resp_free(&resp);
+			return (ret);
+		}
+		return (MHD_YES);
+	}
+	if (st->answered) {
+		*upload_size = 0; /* discard whatever still comes */
 		return (MHD_YES);
 	}
 	if (*upload_size > 0) {
