@@ -293,6 +293,9 @@ td_kv_reply_err(td_kv *k, const redisReply *r, char *err, size_t errlen)
 		return (TD_OK);
 	}
 	snprintf(err, errlen, "%s", r->str ? r->str : "error");
+	if (r->str == NULL) {
+		return (TD_EIO);
+	}
 	if (strncmp(r->str, "LOADING", 7) == 0 || strncmp(r->str, "BUSY", 4) == 0 ||
 	    strncmp(r->str, "TRYAGAIN", 8) == 0 || strncmp(r->str, "MASTERDOWN", 10) == 0) {
 		return (TD_EAGAIN);
