@@ -17,6 +17,7 @@
 #include "util/mem.h"
 
 #define MAX_TOPIC 127
+#define TD_BUS_PUB_QUEUE 1024 /* messages queued per subscriber before drops */
 
 int
 td_bus_frame_split(const uint8_t *msg, size_t len, const char **topic, const uint8_t **payload,
@@ -135,6 +136,11 @@ td_bus_pub_open(td_bus_pub **out, const char *url, const char *source, const cha
 		free(p);
 		return (td_nng_err(rv));
 	}
+	/*
+	 * Per-subscriber queue: nng's default of 16 dropped events from any
+	 * burst longer than that while a subscriber was briefly descheduled.
+	 */
+	(void)nng_socket_set_int(p->sock, NNG_OPT_SENDBUF, TD_BUS_PUB_QUEUE);
 	if ((rv = nng_listen(p->sock, url, NULL, 0)) != 0) {
 		snprintf(err, errlen, "listen %s: %s", url, nng_strerror(rv));
 		nng_close(p->sock);
