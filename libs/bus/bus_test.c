@@ -140,17 +140,19 @@ sync_pub(td_bus_pub *p, sink *s, const char *topic)
 	return (sent);
 }
 
-static bool
-wait_count(sink *s, int n)
+/* wait_find waits for the event with this detail and returns its index. */
+static int
+wait_find(sink *s, const char *detail)
 {
 	int64_t deadline = td_mono_ms() + WAIT_MS;
-	while (count(s) < n) {
+	int at;
+	while ((at = find(s, detail)) < 0) {
 		if (td_mono_ms() > deadline) {
-			return (false);
+			fail_msg("event '%s' never arrived", detail);
 		}
 		td_sleep_ms(2);
 	}
-	return (true);
+	return (at);
 }
 
 /* ---- framing ------------------------------------------------------------------------------ */
@@ -244,10 +246,10 @@ test_pubsub_filter_and_stamp(void **state)
 	int64_t after = td_wall_us();
 
 	int base = find(s, "sync");
-	assert_true(wait_count(s, base + 4));
-	assert_true(wait_count(s, nsync - (int)s->ev[base].seq + 1 + 4));
-	int i1 = find(s, "one"), i2 = find(s, "two"), i3 = find(s, "three"), i4 = find(s, "four");
+	int i4 = wait_find(s, "four");
+	int i1 = find(s, "one"), i2 = find(s, "two"), i3 = find(s, "three");
 	assert_true(i1 > base && i2 > i1 && i3 > i2 && i4 > i3);
+	assert_int_equal(count(s), i4 + 1); /* in order, and nothing after */
 	assert_int_equal(find(s, "filtered"), -1);
 	assert_int_equal(find(s, "filtered2"), -1);
 	got *g = &s->ev[i1];
@@ -267,7 +269,7 @@ test_pubsub_filter_and_stamp(void **state)
 	assert_int_equal(s->ev[i2].seq, 1);
 	assert_int_equal(s->ev[i3].seq, 1);
 	assert_int_equal(s->ev[i4].seq, 2);
-	assert_int_equal(s->ev[count(s) - 5].seq, (uint64_t)nsync); /* the last sync */
+	assert_int_equal(s->ev[i1 - 1].seq, (uint64_t)nsync); /* the last sync */
 	td_bus_sub_stats st;
 	td_bus_sub_stats_get(sub, &st);
 	assert_int_equal(st.gaps, 0);
@@ -326,6 +328,7 @@ test_gaps_and_decode_errors(void **state)
 	char err[256] = "";
 	rawpub r;
 	assert_int_equal(nng_pub0_open(&r.sock), 0);
+	assert_int_equal(nng_socket_set_int(r.sock, NNG_OPT_SENDBUF, 1024), 0);
 	assert_int_equal(nng_listen(r.sock, "inproc://bus-raw", NULL, 0), 0);
 	sink *s = sink_new();
 	td_bus_sub *sub;
@@ -334,7 +337,6 @@ test_gaps_and_decode_errors(void **state)
 	assert_int_equal(
 	    td_bus_sub_open(&sub, urls, 1, topics, 1, on_event, s, err, sizeof(err)), 0);
 	raw_sync(&r, s);
-	int n0 = count(s);
 
 	/* A: 5 (first seen: no gap), 6, 9 (2 lost), 10, 10 (duplicate), 12 (1 lost). */
 	static const uint64_t a[] = {5, 6, 9, 10, 10, 12};
@@ -355,15 +357,49 @@ test_gaps_and_decode_errors(void **state)
 	raw_bytes(&r, "bad topic\0\x08\x01", 12);       /* space in topic */
 	raw_send(&r, "call.x", "A", 13, "last");
 
-	int want = n0 + (int)TD_ARRAY_LEN(a) + (int)TD_ARRAY_LEN(b) + 2 + 1;
-	assert_true(wait_count(s, want));
+	/* One pipe delivers in order: once "last" is in, everything before it is too. */
+	int last = wait_find(s, "last");
+	assert_int_equal(last - find(s, "a"), (int)TD_ARRAY_LEN(a) + (int)TD_ARRAY_LEN(b) + 2);
 	td_bus_sub_stats st;
 	td_bus_sub_stats_get(sub, &st);
 	assert_int_equal(st.gaps, 3);
 	assert_int_equal(st.decode_errors, 4);
-	assert_int_equal(st.received, (uint64_t)want);
+	assert_int_equal(st.received, (uint64_t)count(s));
 	td_bus_sub_close(sub);
 	nng_close(r.sock);
+	sink_free(s);
+}
+
+/* A burst well above nng's default queue (16) reaches a live subscriber whole. */
+static void
+test_burst_not_dropped(void **state)
+{
+	(void)state;
+	char err[256] = "";
+	td_bus_pub *p;
+	assert_int_equal(td_bus_pub_open(&p, "inproc://bus-burst", "svc", "n", err, sizeof(err)),
+	    0);
+	sink *s = sink_new();
+	td_bus_sub *sub;
+	char *urls[] = {"inproc://bus-burst"};
+	char *topics[] = {"call."};
+	assert_int_equal(
+	    td_bus_sub_open(&sub, urls, 1, topics, 1, on_event, s, err, sizeof(err)), 0);
+	sync_pub(p, s, "call.sync");
+	enum { BURST = 500 };
+	for (int i = 0; i < BURST; i++) {
+		assert_int_equal(td_bus_publish(p, "call.burst",
+		                     health_event(i == BURST - 1 ? "burst-end" : "burst")),
+		    0);
+	}
+	int end = wait_find(s, "burst-end");
+	assert_int_equal(end - find(s, "burst") + 1, BURST); /* all of them */
+	assert_int_equal(s->ev[end].seq, BURST);
+	td_bus_sub_stats st;
+	td_bus_sub_stats_get(sub, &st);
+	assert_int_equal(st.gaps, 0);
+	td_bus_sub_close(sub);
+	td_bus_pub_close(p);
 	sink_free(s);
 }
 
@@ -403,7 +439,6 @@ test_concurrent_publishers(void **state)
 	assert_int_equal(
 	    td_bus_sub_open(&sub, urls, 1, topics, 1, on_event, s, err, sizeof(err)), 0);
 	sync_pub(p, s, "call.sync");
-	int n0 = count(s);
 	enum { NT = 4, PER = 400 };
 	mtarg a = {p, PER};
 	pthread_t t[NT];
@@ -413,33 +448,28 @@ test_concurrent_publishers(void **state)
 	for (int i = 0; i < NT; i++) {
 		pthread_join(t[i], NULL);
 	}
-	/* The last one (seq NT*PER) arrives unless dropped; wait for it or for quiet. */
-	int64_t deadline = td_mono_ms() + WAIT_MS;
-	int last = -1;
-	while (td_mono_ms() < deadline) {
-		int n = count(s);
-		if (n > n0 && s->ev[n - 1].seq == NT * PER) {
-			break;
-		}
-		if (n == last) {
-			td_sleep_ms(50);
-			if (count(s) == n) {
-				break;
-			}
-		}
-		last = n;
-		td_sleep_ms(5);
-	}
+	/* A last event on the same topic marks the end (seq NT*PER + 1). */
+	Tandem__Event *end = health_event("mt-end");
+	assert_int_equal(td_bus_publish(p, "call.mt", end), 0);
+	int last = wait_find(s, "mt-end");
 	td_bus_sub_stats st;
 	td_bus_sub_stats_get(sub, &st);
-	int got_mt = count(s) - n0;
-	assert_true(got_mt > 0);
-	uint64_t first = s->ev[n0].seq, lastseq = s->ev[count(s) - 1].seq;
 	/* In order: every event either arrived or is counted as lost, none twice. */
-	for (int i = n0 + 1; i < count(s); i++) {
-		assert_true(s->ev[i].seq > s->ev[i - 1].seq);
+	uint64_t prev = 0, first = 0;
+	int got_mt = 0;
+	for (int i = 0; i <= last; i++) {
+		if (strcmp(s->ev[i].topic, "call.mt") != 0) {
+			continue;
+		}
+		assert_true(s->ev[i].seq > prev);
+		if (first == 0) {
+			first = s->ev[i].seq;
+		}
+		prev = s->ev[i].seq;
+		got_mt++;
 	}
-	assert_int_equal((uint64_t)got_mt + st.gaps, lastseq - first + 1);
+	assert_int_equal(prev, NT * PER + 1);
+	assert_int_equal((uint64_t)got_mt + st.gaps, prev - first + 1);
 	td_bus_sub_close(sub);
 	td_bus_pub_close(p);
 	sink_free(s);
@@ -466,8 +496,7 @@ test_reconnect(void **state)
 	assert_int_equal(td_bus_pub_open(&p, url, "svc", "gen1", err, sizeof(err)), 0);
 	sync_pub(p, s, "sync");
 	assert_int_equal(td_bus_publish(p, "x", health_event("gen1")), 0);
-	assert_true(wait_count(s, find(s, "sync") + 2));
-	assert_true(find(s, "gen1") >= 0);
+	wait_find(s, "gen1");
 
 	/* The publisher restarts on the same path. */
 	td_bus_pub_close(p);
@@ -654,6 +683,7 @@ main(void)
 		cmocka_unit_test(test_frame_split),
 		cmocka_unit_test(test_pubsub_filter_and_stamp),
 		cmocka_unit_test(test_gaps_and_decode_errors),
+		cmocka_unit_test(test_burst_not_dropped),
 		cmocka_unit_test(test_concurrent_publishers),
 		cmocka_unit_test(test_reconnect),
 		cmocka_unit_test(test_submit_ack_and_errors),
