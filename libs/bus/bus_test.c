@@ -189,18 +189,19 @@ test_frame_split(void **state)
 		const char *m;
 		size_t len;
 	} bad[] = {
-		{"", 0},
-		{"\0abc", 4},         /* empty topic */
-		{"call.ended", 10},   /* no NUL */
-		{"call ended\0x", 12}, /* space */
-		{"call\tx\0x", 8},
-		{"call\x7f\0x", 7},
-		{"call\x80\0x", 7},
-		{"\x01\0", 2},
+		{ "", 0 },
+		{ "\0abc", 4 }, /* empty topic */
+		{ "call.ended", 10 }, /* no NUL */
+		{ "call ended\0x", 12 }, /* space */
+		{ "call\tx\0x", 8 },
+		{ "call\x7f\0x", 7 },
+		{ "call\x80\0x", 7 },
+		{ "\x01\0", 2 },
 	};
 	for (size_t i = 0; i < TD_ARRAY_LEN(bad); i++) {
-		if (td_bus_frame_split((const uint8_t *)bad[i].m, bad[i].len, &topic, &payload,
-		        &plen) != TD_EPROTO) {
+		if (td_bus_frame_split(
+		        (const uint8_t *)bad[i].m, bad[i].len, &topic, &payload, &plen)
+		    != TD_EPROTO) {
 			fail_msg("bad frame %zu accepted", i);
 		}
 	}
@@ -216,13 +217,12 @@ test_pubsub_filter_and_stamp(void **state)
 	(void)state;
 	char err[256] = "";
 	td_bus_pub *p;
-	assert_int_equal(td_bus_pub_open(&p, "inproc://bus-filter", "sip-router", "node1", err,
-	                     sizeof(err)),
-	    0);
+	assert_int_equal(
+	    td_bus_pub_open(&p, "inproc://bus-filter", "sip-router", "node1", err, sizeof(err)), 0);
 	sink *s = sink_new();
 	td_bus_sub *sub;
-	char *urls[] = {"inproc://bus-filter"};
-	char *topics[] = {"call.", "health.x"};
+	char *urls[] = { "inproc://bus-filter" };
+	char *topics[] = { "call.", "health.x" };
 	assert_int_equal(
 	    td_bus_sub_open(&sub, urls, 1, topics, 2, on_event, s, err, sizeof(err)), 0);
 	int nsync = sync_pub(p, s, "call.sync");
@@ -332,29 +332,29 @@ test_gaps_and_decode_errors(void **state)
 	assert_int_equal(nng_listen(r.sock, "inproc://bus-raw", NULL, 0), 0);
 	sink *s = sink_new();
 	td_bus_sub *sub;
-	char *urls[] = {"inproc://bus-raw"};
-	char *topics[] = {""};
+	char *urls[] = { "inproc://bus-raw" };
+	char *topics[] = { "" };
 	assert_int_equal(
 	    td_bus_sub_open(&sub, urls, 1, topics, 1, on_event, s, err, sizeof(err)), 0);
 	raw_sync(&r, s);
 
 	/* A: 5 (first seen: no gap), 6, 9 (2 lost), 10, 10 (duplicate), 12 (1 lost). */
-	static const uint64_t a[] = {5, 6, 9, 10, 10, 12};
+	static const uint64_t a[] = { 5, 6, 9, 10, 10, 12 };
 	for (size_t i = 0; i < TD_ARRAY_LEN(a); i++) {
 		raw_send(&r, "call.x", "A", a[i], "a");
 	}
 	/* B restarts: 1, 2, 3, then 1, 2 again: no gaps. Same seq, other topic: independent. */
-	static const uint64_t b[] = {1, 2, 3, 1, 2};
+	static const uint64_t b[] = { 1, 2, 3, 1, 2 };
 	for (size_t i = 0; i < TD_ARRAY_LEN(b); i++) {
 		raw_send(&r, "call.x", "B", b[i], "b");
 	}
 	raw_send(&r, "call.y", "B", 7, "b");
 	raw_send(&r, "call.y", "B", 8, "b");
 	/* Garbage: counted, never delivered. */
-	raw_bytes(&r, "call.x\0\xff\xff\xff\xff", 11);   /* not protobuf */
-	raw_bytes(&r, "no-nul-here", 11);               /* no topic end */
-	raw_bytes(&r, "\0\x08\x01", 3);                 /* empty topic */
-	raw_bytes(&r, "bad topic\0\x08\x01", 12);       /* space in topic */
+	raw_bytes(&r, "call.x\0\xff\xff\xff\xff", 11); /* not protobuf */
+	raw_bytes(&r, "no-nul-here", 11); /* no topic end */
+	raw_bytes(&r, "\0\x08\x01", 3); /* empty topic */
+	raw_bytes(&r, "bad topic\0\x08\x01", 12); /* space in topic */
 	raw_send(&r, "call.x", "A", 13, "last");
 
 	/* One pipe delivers in order: once "last" is in, everything before it is too. */
@@ -377,12 +377,12 @@ test_burst_not_dropped(void **state)
 	(void)state;
 	char err[256] = "";
 	td_bus_pub *p;
-	assert_int_equal(td_bus_pub_open(&p, "inproc://bus-burst", "svc", "n", err, sizeof(err)),
-	    0);
+	assert_int_equal(
+	    td_bus_pub_open(&p, "inproc://bus-burst", "svc", "n", err, sizeof(err)), 0);
 	sink *s = sink_new();
 	td_bus_sub *sub;
-	char *urls[] = {"inproc://bus-burst"};
-	char *topics[] = {"call."};
+	char *urls[] = { "inproc://bus-burst" };
+	char *topics[] = { "call." };
 	assert_int_equal(
 	    td_bus_sub_open(&sub, urls, 1, topics, 1, on_event, s, err, sizeof(err)), 0);
 	sync_pub(p, s, "call.sync");
@@ -434,13 +434,13 @@ test_concurrent_publishers(void **state)
 	assert_int_equal(td_bus_pub_open(&p, "inproc://bus-mt", "svc", "n", err, sizeof(err)), 0);
 	sink *s = sink_new();
 	td_bus_sub *sub;
-	char *urls[] = {"inproc://bus-mt"};
-	char *topics[] = {"call."};
+	char *urls[] = { "inproc://bus-mt" };
+	char *topics[] = { "call." };
 	assert_int_equal(
 	    td_bus_sub_open(&sub, urls, 1, topics, 1, on_event, s, err, sizeof(err)), 0);
 	sync_pub(p, s, "call.sync");
 	enum { NT = 4, PER = 400 };
-	mtarg a = {p, PER};
+	mtarg a = { p, PER };
 	pthread_t t[NT];
 	for (int i = 0; i < NT; i++) {
 		assert_int_equal(pthread_create(&t[i], NULL, mt_publish, &a), 0);
@@ -487,8 +487,8 @@ test_reconnect(void **state)
 	snprintf(url, sizeof(url), "ipc://%s/pub.sock", dir);
 	sink *s = sink_new();
 	td_bus_sub *sub;
-	char *urls[] = {url};
-	char *topics[] = {""};
+	char *urls[] = { url };
+	char *topics[] = { "" };
 	/* The subscriber comes first: the publisher does not exist yet. */
 	assert_int_equal(
 	    td_bus_sub_open(&sub, urls, 1, topics, 1, on_event, s, err, sizeof(err)), 0);
@@ -517,8 +517,8 @@ test_reconnect(void **state)
 	td_bus_pub *p2;
 	assert_int_equal(td_bus_pub_open(&p2, url, "svc", "dup", err, sizeof(err)), TD_EEXIST);
 	assert_non_null(strstr(err, url));
-	assert_int_equal(td_bus_pub_open(&p2, "bogus://x", "svc", "n", err, sizeof(err)),
-	    TD_EINVAL);
+	assert_int_equal(
+	    td_bus_pub_open(&p2, "bogus://x", "svc", "n", err, sizeof(err)), TD_EINVAL);
 
 	td_bus_pub_close(p);
 	td_bus_sub_close(sub);
@@ -528,14 +528,15 @@ test_reconnect(void **state)
 	assert_int_equal(system(cmd), 0);
 }
 
-/* ---- inbox/outbox ------------------------------------------------------------------------------ */
+/* ---- inbox/outbox ------------------------------------------------------------------------------
+ */
 
 typedef struct acceptor {
 	pthread_mutex_t mu;
 	int calls;
-	int fail_next;          /* this many calls fail */
-	bool fail_silently;     /* fail without a reason */
-	int delay_ms;           /* each call sleeps this long first */
+	int fail_next; /* this many calls fail */
+	bool fail_silently; /* fail without a reason */
+	int delay_ms; /* each call sleeps this long first */
 	got last;
 } acceptor;
 
@@ -570,7 +571,7 @@ test_submit_ack_and_errors(void **state)
 {
 	(void)state;
 	char err[256] = "";
-	acceptor a = {.mu = PTHREAD_MUTEX_INITIALIZER};
+	acceptor a = { .mu = PTHREAD_MUTEX_INITIALIZER };
 	td_bus_inbox *in;
 	assert_int_equal(
 	    td_bus_inbox_open(&in, "inproc://inbox1", 2, on_accept, &a, err, sizeof(err)), 0);
@@ -654,7 +655,7 @@ test_submit_timeout(void **state)
 	assert_string_equal(err, "timed out");
 
 	/* An inbox appears: the same outbox gets through (it dials on its own). */
-	acceptor a = {.mu = PTHREAD_MUTEX_INITIALIZER};
+	acceptor a = { .mu = PTHREAD_MUTEX_INITIALIZER };
 	td_bus_inbox *in;
 	assert_int_equal(td_bus_inbox_open(&in, url, 1, on_accept, &a, err, sizeof(err)), 0);
 	assert_int_equal(td_bus_submit(o, "t", &ev, WAIT_MS, err, sizeof(err)), 0);

@@ -35,8 +35,7 @@ handler(void *arg, const uint8_t *req, size_t len, td_buf *reply)
 	snprintf(r, sizeof(r), "%.*s", (int)len, (const char *)req);
 	int now = atomic_fetch_add(&g_active, 1) + 1;
 	int max = atomic_load(&g_max_active);
-	while (now > max && !atomic_compare_exchange_weak(&g_max_active, &max, now)) {
-	}
+	while (now > max && !atomic_compare_exchange_weak(&g_max_active, &max, now)) { }
 	if (strncmp(r, "sleep:", 6) == 0) {
 		td_sleep_ms(atoi(r + 6));
 	}
@@ -66,8 +65,8 @@ test_call_and_errors(void **state)
 	(void)state;
 	char err[256], out[256];
 	td_rpc_server *s;
-	assert_int_equal(td_rpc_server_start(&s, "inproc://rpc1", 2, handler, NULL, err, sizeof(err)),
-	    0);
+	assert_int_equal(
+	    td_rpc_server_start(&s, "inproc://rpc1", 2, handler, NULL, err, sizeof(err)), 0);
 	td_rpc_client *c;
 	assert_int_equal(td_rpc_client_open(&c, "inproc://rpc1", true, err, sizeof(err)), 0);
 	assert_int_equal(call(c, "hello", out, sizeof(out), 5000), 0);
@@ -90,22 +89,23 @@ test_call_and_errors(void **state)
 
 	/* A second server on the same address; unknown schemes; bad URLs. */
 	td_rpc_server *s2;
-	assert_int_equal(td_rpc_server_start(&s2, "inproc://rpc1", 1, handler, NULL, err, sizeof(err)),
+	assert_int_equal(
+	    td_rpc_server_start(&s2, "inproc://rpc1", 1, handler, NULL, err, sizeof(err)),
 	    TD_EEXIST);
 	assert_non_null(strstr(err, "inproc://rpc1"));
-	assert_int_equal(td_rpc_server_start(&s2, "nope://x", 1, handler, NULL, err, sizeof(err)),
-	    TD_EINVAL);
-	assert_int_equal(td_rpc_server_start(&s2, "tcp://", 1, handler, NULL, err, sizeof(err)),
-	    TD_EINVAL);
+	assert_int_equal(
+	    td_rpc_server_start(&s2, "nope://x", 1, handler, NULL, err, sizeof(err)), TD_EINVAL);
+	assert_int_equal(
+	    td_rpc_server_start(&s2, "tcp://", 1, handler, NULL, err, sizeof(err)), TD_EINVAL);
 
 	/* Synchronous dial to nothing: "not running". */
 	td_rpc_client *c2;
-	assert_int_equal(td_rpc_client_open(&c2, "ipc:///nonexistent/dir/x.sock", true, err,
-	                     sizeof(err)),
+	assert_int_equal(
+	    td_rpc_client_open(&c2, "ipc:///nonexistent/dir/x.sock", true, err, sizeof(err)),
 	    TD_ECONN);
 	assert_non_null(strstr(err, "ipc:///nonexistent/dir/x.sock"));
-	assert_int_equal(td_rpc_client_open(&c2, "inproc://nobody", true, err, sizeof(err)),
-	    TD_ECONN);
+	assert_int_equal(
+	    td_rpc_client_open(&c2, "inproc://nobody", true, err, sizeof(err)), TD_ECONN);
 
 	td_rpc_client_close(c);
 	td_rpc_server_stop(s);
@@ -117,9 +117,8 @@ test_timeout_bounds_whole_call(void **state)
 	(void)state;
 	char err[256], out[256];
 	td_rpc_server *s;
-	assert_int_equal(td_rpc_server_start(&s, "inproc://rpc-slow", 2, handler, NULL, err,
-	                     sizeof(err)),
-	    0);
+	assert_int_equal(
+	    td_rpc_server_start(&s, "inproc://rpc-slow", 2, handler, NULL, err, sizeof(err)), 0);
 	td_rpc_client *c;
 	assert_int_equal(td_rpc_client_open(&c, "inproc://rpc-slow", true, err, sizeof(err)), 0);
 	int64_t t0 = td_mono_ms();
@@ -133,8 +132,8 @@ test_timeout_bounds_whole_call(void **state)
 
 	/* A client with no server: the timeout, without a hang. */
 	td_rpc_client *lonely;
-	assert_int_equal(td_rpc_client_open(&lonely, "inproc://rpc-nobody", false, err, sizeof(err)),
-	    0);
+	assert_int_equal(
+	    td_rpc_client_open(&lonely, "inproc://rpc-nobody", false, err, sizeof(err)), 0);
 	assert_int_equal(call(lonely, "x", out, sizeof(out), 100), TD_ETIMEDOUT);
 	td_rpc_client_close(lonely);
 	td_rpc_client_close(c);
@@ -187,7 +186,8 @@ test_concurrent_callers(void **state)
 		k[i].ok = 0;
 		k[i].c = shared;
 		if (i % 2) {
-			assert_int_equal(td_rpc_client_open(&k[i].c, url, true, err, sizeof(err)), 0);
+			assert_int_equal(
+			    td_rpc_client_open(&k[i].c, url, true, err, sizeof(err)), 0);
 		}
 		assert_int_equal(pthread_create(&t[i], NULL, caller_main, &k[i]), 0);
 	}
@@ -247,8 +247,9 @@ test_stop_under_load(void **state)
 		 * (fixed upstream in rep0_pipe_fini), so the test does not
 		 * queue any.
 		 */
-		assert_int_equal(td_rpc_server_start(&s, url, 4, handler, NULL, err, sizeof(err)), 0);
-		storm st = {0};
+		assert_int_equal(
+		    td_rpc_server_start(&s, url, 4, handler, NULL, err, sizeof(err)), 0);
+		storm st = { 0 };
 		assert_int_equal(td_rpc_client_open(&st.c, url, true, err, sizeof(err)), 0);
 		pthread_t t[3];
 		for (int i = 0; i < 3; i++) {
@@ -280,22 +281,22 @@ test_nng_err_map(void **state)
 	static const struct {
 		int nng, td;
 	} m[] = {
-		{0, TD_OK},
-		{NNG_ENOMEM, TD_ENOMEM},
-		{NNG_EINVAL, TD_EINVAL},
-		{NNG_EADDRINVAL, TD_EINVAL},
-		{NNG_ENOTSUP, TD_EINVAL},
-		{NNG_ETIMEDOUT, TD_ETIMEDOUT},
-		{NNG_ECLOSED, TD_ECLOSED},
-		{NNG_ECONNREFUSED, TD_ECONN},
-		{NNG_ECONNSHUT, TD_ECONN},
-		{NNG_ECONNRESET, TD_ECONN},
-		{NNG_ENOENT, TD_ECONN},
-		{NNG_EADDRINUSE, TD_EEXIST},
-		{NNG_EPROTO, TD_EPROTO},
-		{NNG_EMSGSIZE, TD_ETOOBIG},
-		{NNG_EBUSY, TD_EIO},
-		{NNG_ESYSERR + 5, TD_EIO},
+		{ 0, TD_OK },
+		{ NNG_ENOMEM, TD_ENOMEM },
+		{ NNG_EINVAL, TD_EINVAL },
+		{ NNG_EADDRINVAL, TD_EINVAL },
+		{ NNG_ENOTSUP, TD_EINVAL },
+		{ NNG_ETIMEDOUT, TD_ETIMEDOUT },
+		{ NNG_ECLOSED, TD_ECLOSED },
+		{ NNG_ECONNREFUSED, TD_ECONN },
+		{ NNG_ECONNSHUT, TD_ECONN },
+		{ NNG_ECONNRESET, TD_ECONN },
+		{ NNG_ENOENT, TD_ECONN },
+		{ NNG_EADDRINUSE, TD_EEXIST },
+		{ NNG_EPROTO, TD_EPROTO },
+		{ NNG_EMSGSIZE, TD_ETOOBIG },
+		{ NNG_EBUSY, TD_EIO },
+		{ NNG_ESYSERR + 5, TD_EIO },
 	};
 	for (size_t i = 0; i < TD_ARRAY_LEN(m); i++) {
 		assert_int_equal(td_nng_err(m[i].nng), m[i].td);

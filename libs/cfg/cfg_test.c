@@ -40,24 +40,24 @@ typedef struct tcfg {
 	char *motd;
 } tcfg;
 
-static const char *const modes[] = {"fast", "safe", NULL};
+static const char *const modes[] = { "fast", "safe", NULL };
 
 #define OFF(f) offsetof(tcfg, f)
 static const td_cfg_key keys[] = {
-	{"redis.url", TD_CFG_STR, OFF(url), NULL, 0, 0, NULL, 0, "required"},
-	{"svc.name", TD_CFG_STR, OFF(name), "tandem", 0, 0, NULL, 0, "a string"},
-	{"svc.workers", TD_CFG_INT, OFF(workers), "4", 1, 64, NULL, 0, "bounded int"},
-	{"svc.any", TD_CFG_INT, OFF(any), "-5", 0, 0, NULL, 0, "unbounded int"},
-	{"svc.flag", TD_CFG_BOOL, OFF(flag), "no", 0, 0, NULL, 0, "a bool"},
-	{"svc.timeout", TD_CFG_MS, OFF(timeout_ms), "5s", 1, 3600000, NULL, 0, "a duration"},
-	{"svc.max_body", TD_CFG_SIZE, OFF(max_body), "64k", 1, 1 << 30, NULL, 0, "a size"},
-	{"svc.mode", TD_CFG_ENUM, OFF(mode), "safe", 0, 0, modes, 0, "an enum"},
-	{"svc.cpus", TD_CFG_CPUSET, OFF(cpus), "", 0, 0, NULL, 0, "a cpu set"},
-	{"db.password", TD_CFG_STR, OFF(password), "", 0, 0, NULL, TD_CFG_SECRET, "a secret"},
-	{"db.dsn", TD_CFG_STR, OFF(dsn), "host=db password=hunter2 dbname=voip", 0, 0, NULL, 0,
-	    "a conninfo"},
-	{"svc.level", TD_CFG_INT, OFF(level), "1", 0, 9, NULL, TD_CFG_RELOADABLE, "reloadable"},
-	{"svc.motd", TD_CFG_STR, OFF(motd), "hi", 0, 0, NULL, TD_CFG_RELOADABLE, "reloadable"},
+	{ "redis.url", TD_CFG_STR, OFF(url), NULL, 0, 0, NULL, 0, "required" },
+	{ "svc.name", TD_CFG_STR, OFF(name), "tandem", 0, 0, NULL, 0, "a string" },
+	{ "svc.workers", TD_CFG_INT, OFF(workers), "4", 1, 64, NULL, 0, "bounded int" },
+	{ "svc.any", TD_CFG_INT, OFF(any), "-5", 0, 0, NULL, 0, "unbounded int" },
+	{ "svc.flag", TD_CFG_BOOL, OFF(flag), "no", 0, 0, NULL, 0, "a bool" },
+	{ "svc.timeout", TD_CFG_MS, OFF(timeout_ms), "5s", 1, 3600000, NULL, 0, "a duration" },
+	{ "svc.max_body", TD_CFG_SIZE, OFF(max_body), "64k", 1, 1 << 30, NULL, 0, "a size" },
+	{ "svc.mode", TD_CFG_ENUM, OFF(mode), "safe", 0, 0, modes, 0, "an enum" },
+	{ "svc.cpus", TD_CFG_CPUSET, OFF(cpus), "", 0, 0, NULL, 0, "a cpu set" },
+	{ "db.password", TD_CFG_STR, OFF(password), "", 0, 0, NULL, TD_CFG_SECRET, "a secret" },
+	{ "db.dsn", TD_CFG_STR, OFF(dsn), "host=db password=hunter2 dbname=voip", 0, 0, NULL, 0,
+	    "a conninfo" },
+	{ "svc.level", TD_CFG_INT, OFF(level), "1", 0, 9, NULL, TD_CFG_RELOADABLE, "reloadable" },
+	{ "svc.motd", TD_CFG_STR, OFF(motd), "hi", 0, 0, NULL, TD_CFG_RELOADABLE, "reloadable" },
 };
 #undef OFF
 
@@ -71,10 +71,10 @@ typedef struct fixture {
 static void
 clear_env(void)
 {
-	static const char *const vars[] = {"TANDEM_REDIS_URL", "TANDEM_SVC_NAME",
-	    "TANDEM_SVC_WORKERS", "TANDEM_SVC_ANY", "TANDEM_SVC_FLAG", "TANDEM_SVC_TIMEOUT",
-	    "TANDEM_SVC_MAX_BODY", "TANDEM_SVC_MODE", "TANDEM_SVC_CPUS", "TANDEM_DB_PASSWORD",
-	    "TANDEM_DB_DSN", "TANDEM_SVC_LEVEL", "TANDEM_SVC_MOTD"};
+	static const char *const vars[] = { "TANDEM_REDIS_URL", "TANDEM_SVC_NAME",
+		"TANDEM_SVC_WORKERS", "TANDEM_SVC_ANY", "TANDEM_SVC_FLAG", "TANDEM_SVC_TIMEOUT",
+		"TANDEM_SVC_MAX_BODY", "TANDEM_SVC_MODE", "TANDEM_SVC_CPUS", "TANDEM_DB_PASSWORD",
+		"TANDEM_DB_DSN", "TANDEM_SVC_LEVEL", "TANDEM_SVC_MOTD" };
 	for (size_t i = 0; i < TD_ARRAY_LEN(vars); i++) {
 		unsetenv(vars[i]);
 	}
@@ -136,7 +136,7 @@ write_file(fixture *f, const char *name, const char *text)
 	return (path);
 }
 
-static char *const url_set[] = {"redis.url=redis://127.0.0.1:6379/0"};
+static char *const url_set[] = { "redis.url=redis://127.0.0.1:6379/0" };
 
 static int
 load(fixture *f, const char *path, char *const *sets, size_t nsets)
@@ -249,7 +249,7 @@ test_precedence(void **state)
 	assert_string_equal(show_field(f, "svc.workers", "source"), "env TANDEM_SVC_WORKERS");
 
 	/* --set beats the environment; the last --set of a key wins. */
-	char *const sets[] = {"svc.workers=10", "svc.name=fromset", "svc.workers=12"};
+	char *const sets[] = { "svc.workers=10", "svc.name=fromset", "svc.workers=12" };
 	assert_int_equal(load(f, path, sets, 3), 0);
 	assert_int_equal(f->v.workers, 12);
 	assert_string_equal(f->v.name, "fromset");
@@ -302,17 +302,17 @@ test_file_errors(void **state)
 		const char *text;
 		const char *want; /* after "config <path>:" */
 	} cases[] = {
-		{"[svc]\nworkers = 4\nwrokers = 5\n", "3: unknown key 'svc.wrokers'"},
-		{"workers = 4\n", "1: unknown key 'workers'"},
-		{"[svc\nworkers = 4\n", "1: malformed section header"},
-		{"[]\n", "1: malformed section header"},
-		{"[svc] trailing\n", "1: malformed section header"},
-		{"[svc]\n\nworkers\n", "3: expected 'key = value'"},
-		{"[svc]\nname = \"open\n", "2: key 'svc.name': unterminated quoted value"},
-		{"[svc]\nname = \"a\\\"\n", "2: key 'svc.name': unterminated quoted value"},
-		{"[svc]\nname = \"\n", "2: key 'svc.name': unterminated quoted value"},
-		{"%include\n", "1: %include: expected a file name"},
-		{"%include   \n", "1: %include: expected a file name"},
+		{ "[svc]\nworkers = 4\nwrokers = 5\n", "3: unknown key 'svc.wrokers'" },
+		{ "workers = 4\n", "1: unknown key 'workers'" },
+		{ "[svc\nworkers = 4\n", "1: malformed section header" },
+		{ "[]\n", "1: malformed section header" },
+		{ "[svc] trailing\n", "1: malformed section header" },
+		{ "[svc]\n\nworkers\n", "3: expected 'key = value'" },
+		{ "[svc]\nname = \"open\n", "2: key 'svc.name': unterminated quoted value" },
+		{ "[svc]\nname = \"a\\\"\n", "2: key 'svc.name': unterminated quoted value" },
+		{ "[svc]\nname = \"\n", "2: key 'svc.name': unterminated quoted value" },
+		{ "%include\n", "1: %include: expected a file name" },
+		{ "%include   \n", "1: %include: expected a file name" },
 	};
 	for (size_t i = 0; i < TD_ARRAY_LEN(cases); i++) {
 		const char *path = write_file(f, "e.conf", cases[i].text);
@@ -422,9 +422,9 @@ static void
 test_parse_bool(void **state)
 {
 	(void)state;
-	static const char *const t[] = {"true", "yes", "on", "1", "TRUE", "Yes", "ON"};
-	static const char *const fl[] = {"false", "no", "off", "0", "False", "NO", "Off"};
-	static const char *const bad[] = {"", "2", "y", "n", "enable", "true ", "10", "-1"};
+	static const char *const t[] = { "true", "yes", "on", "1", "TRUE", "Yes", "ON" };
+	static const char *const fl[] = { "false", "no", "off", "0", "False", "NO", "Off" };
+	static const char *const bad[] = { "", "2", "y", "n", "enable", "true ", "10", "-1" };
 	for (size_t i = 0; i < TD_ARRAY_LEN(t); i++) {
 		bool b = false;
 		assert_int_equal(td_cfg_parse_bool(t[i], &b), 0);
@@ -450,10 +450,11 @@ test_parse_ms(void **state)
 	static const struct {
 		const char *in;
 		int64_t ms;
-	} good[] = {{"250ms", 250}, {"5s", 5000}, {"2m", 120000}, {"1h", 3600000}, {"300", 300},
-	    {"0", 0}, {"0s", 0}, {"48h", 172800000}, {"9223372036854775807", INT64_MAX}};
-	static const char *const bad[] = {"", "-1", "-5s", "1.5s", "5 s", " 5s", "5S", "1d", "ms",
-	    "s", "5ms ", "5sec", "0x10", "2562047788015216h", "99999999999999999999"};
+	} good[] = { { "250ms", 250 }, { "5s", 5000 }, { "2m", 120000 }, { "1h", 3600000 },
+		{ "300", 300 }, { "0", 0 }, { "0s", 0 }, { "48h", 172800000 },
+		{ "9223372036854775807", INT64_MAX } };
+	static const char *const bad[] = { "", "-1", "-5s", "1.5s", "5 s", " 5s", "5S", "1d", "ms",
+		"s", "5ms ", "5sec", "0x10", "2562047788015216h", "99999999999999999999" };
 	for (size_t i = 0; i < TD_ARRAY_LEN(good); i++) {
 		int64_t v = -1;
 		assert_int_equal(td_cfg_parse_ms(good[i].in, &v), 0);
@@ -474,11 +475,11 @@ test_parse_size(void **state)
 	static const struct {
 		const char *in;
 		int64_t bytes;
-	} good[] = {{"512", 512}, {"64k", 65536}, {"64K", 65536}, {"10M", 10485760},
-	    {"10m", 10485760}, {"1G", 1073741824}, {"1g", 1073741824}, {"0", 0},
-	    {"8589934591G", 8589934591LL << 30}};
-	static const char *const bad[] = {"", "10MB", "1T", "-1", "k", "1.5M", "1 k", "1kk",
-	    "8589934592G", "1e3"};
+	} good[] = { { "512", 512 }, { "64k", 65536 }, { "64K", 65536 }, { "10M", 10485760 },
+		{ "10m", 10485760 }, { "1G", 1073741824 }, { "1g", 1073741824 }, { "0", 0 },
+		{ "8589934591G", 8589934591LL << 30 } };
+	static const char *const bad[]
+	    = { "", "10MB", "1T", "-1", "k", "1.5M", "1 k", "1kk", "8589934592G", "1e3" };
 	for (size_t i = 0; i < TD_ARRAY_LEN(good); i++) {
 		int64_t v = -1;
 		assert_int_equal(td_cfg_parse_size(good[i].in, &v), 0);
@@ -500,8 +501,9 @@ test_parse_cpuset(void **state)
 		const char *in;
 		int n;
 		int cpus[4];
-	} good[] = {{"0", 1, {0}}, {"0-1,3", 3, {0, 1, 3}}, {"2,3", 2, {2, 3}}, {"0-0", 1, {0}},
-	    {"5-7", 3, {5, 6, 7}}, {"1,1", 1, {1}}, {"1023", 1, {1023}}};
+	} good[] = { { "0", 1, { 0 } }, { "0-1,3", 3, { 0, 1, 3 } }, { "2,3", 2, { 2, 3 } },
+		{ "0-0", 1, { 0 } }, { "5-7", 3, { 5, 6, 7 } }, { "1,1", 1, { 1 } },
+		{ "1023", 1, { 1023 } } };
 	for (size_t i = 0; i < TD_ARRAY_LEN(good); i++) {
 		td_cpuset cs;
 		assert_int_equal(td_cfg_parse_cpuset(good[i].in, &cs), 0);
@@ -516,8 +518,8 @@ test_parse_cpuset(void **state)
 	assert_int_equal(td_cfg_parse_cpuset("", &cs), 0);
 	assert_false(cs.pinned);
 	assert_int_equal(cs.ncpus, 0);
-	static const char *const bad[] = {"1-", "-1", "a", "1,,2", "1,", ",1", "3-1", "0-99999",
-	    "1024", "1 2", "1;2", " 1", "1-2-3", "99999999999999999999"};
+	static const char *const bad[] = { "1-", "-1", "a", "1,,2", "1,", ",1", "3-1", "0-99999",
+		"1024", "1 2", "1;2", " 1", "1-2-3", "99999999999999999999" };
 	for (size_t i = 0; i < TD_ARRAY_LEN(bad); i++) {
 		if (td_cfg_parse_cpuset(bad[i], &cs) != TD_EINVAL) {
 			fail_msg("'%s' accepted as a CPU set", bad[i]);
@@ -534,38 +536,53 @@ test_value_errors(void **state)
 		const char *set;
 		const char *want;
 	} cases[] = {
-		{"svc.workers=0", "config: key 'svc.workers' = '0' (from --set): must be between 1 and 64"},
-		{"svc.workers=65", "config: key 'svc.workers' = '65' (from --set): must be between 1 and 64"},
-		{"svc.workers=12abc", "config: key 'svc.workers' = '12abc' (from --set): expected an integer"},
-		{"svc.workers=", "config: key 'svc.workers' = '' (from --set): expected an integer"},
-		{"svc.workers=99999999999999999999",
-		    "config: key 'svc.workers' = '99999999999999999999' (from --set): expected an integer"},
-		{"svc.flag=maybe", "config: key 'svc.flag' = 'maybe' (from --set): expected true or false"},
-		{"svc.timeout=5 s",
-		    "config: key 'svc.timeout' = '5 s' (from --set): expected a duration such as 250ms, 5s, 2m or 1h"},
-		{"svc.timeout=0", "config: key 'svc.timeout' = '0' (from --set): must be between 1 and 3600000"},
-		{"svc.timeout=2h", "config: key 'svc.timeout' = '2h' (from --set): must be between 1 and 3600000"},
-		{"svc.max_body=10MB",
-		    "config: key 'svc.max_body' = '10MB' (from --set): expected a size such as 512, 64k or 10M"},
-		{"svc.max_body=2G",
-		    "config: key 'svc.max_body' = '2G' (from --set): must be between 1 and 1073741824"},
-		{"svc.mode=slow", "config: key 'svc.mode' = 'slow' (from --set): expected one of: fast safe"},
-		{"svc.cpus=1-",
-		    "config: key 'svc.cpus' = '1-' (from --set): expected a CPU list such as 0-1,3 (or empty)"},
-		{"svc.level=10", "config: key 'svc.level' = '10' (from --set): must be between 0 and 9"},
-		{"nosuch.key=1", "--set: unknown key 'nosuch.key'"},
-		{"novalue", "--set 'novalue': expected key=value"},
+		{ "svc.workers=0",
+		    "config: key 'svc.workers' = '0' (from --set): must be between 1 and 64" },
+		{ "svc.workers=65",
+		    "config: key 'svc.workers' = '65' (from --set): must be between 1 and 64" },
+		{ "svc.workers=12abc",
+		    "config: key 'svc.workers' = '12abc' (from --set): expected an integer" },
+		{ "svc.workers=",
+		    "config: key 'svc.workers' = '' (from --set): expected an integer" },
+		{ "svc.workers=99999999999999999999",
+		    "config: key 'svc.workers' = '99999999999999999999' (from --set): expected an "
+		    "integer" },
+		{ "svc.flag=maybe",
+		    "config: key 'svc.flag' = 'maybe' (from --set): expected true or false" },
+		{ "svc.timeout=5 s",
+		    "config: key 'svc.timeout' = '5 s' (from --set): expected a duration such as "
+		    "250ms, 5s, 2m or 1h" },
+		{ "svc.timeout=0",
+		    "config: key 'svc.timeout' = '0' (from --set): must be between 1 and 3600000" },
+		{ "svc.timeout=2h",
+		    "config: key 'svc.timeout' = '2h' (from --set): must be between 1 and "
+		    "3600000" },
+		{ "svc.max_body=10MB",
+		    "config: key 'svc.max_body' = '10MB' (from --set): expected a size such as "
+		    "512, 64k or 10M" },
+		{ "svc.max_body=2G",
+		    "config: key 'svc.max_body' = '2G' (from --set): must be between 1 and "
+		    "1073741824" },
+		{ "svc.mode=slow",
+		    "config: key 'svc.mode' = 'slow' (from --set): expected one of: fast safe" },
+		{ "svc.cpus=1-",
+		    "config: key 'svc.cpus' = '1-' (from --set): expected a CPU list such as 0-1,3 "
+		    "(or empty)" },
+		{ "svc.level=10",
+		    "config: key 'svc.level' = '10' (from --set): must be between 0 and 9" },
+		{ "nosuch.key=1", "--set: unknown key 'nosuch.key'" },
+		{ "novalue", "--set 'novalue': expected key=value" },
 	};
 	for (size_t i = 0; i < TD_ARRAY_LEN(cases); i++) {
-		char *const sets[] = {url_set[0], (char *)cases[i].set};
+		char *const sets[] = { url_set[0], (char *)cases[i].set };
 		assert_int_equal(load(f, NULL, sets, 2), TD_EINVAL);
 		if (strcmp(f->err, cases[i].want) != 0) {
 			fail_msg("'%s': got \"%s\"", cases[i].set, f->err);
 		}
 	}
 	/* Bounds are inclusive; unbounded ints take anything that parses. */
-	char *const edge[] = {url_set[0], "svc.workers=64", "svc.timeout=1h", "svc.any=-9000000000",
-	    "svc.max_body=1G", "svc.level=0"};
+	char *const edge[] = { url_set[0], "svc.workers=64", "svc.timeout=1h",
+		"svc.any=-9000000000", "svc.max_body=1G", "svc.level=0" };
 	assert_int_equal(load(f, NULL, edge, TD_ARRAY_LEN(edge)), 0);
 	assert_int_equal(f->v.workers, 64);
 	assert_int_equal(f->v.timeout_ms, 3600000);
@@ -582,7 +599,8 @@ test_value_errors(void **state)
 	setenv("TANDEM_SVC_FLAG", "perhaps", 1);
 	assert_int_equal(load(f, NULL, url_set, 1), TD_EINVAL);
 	assert_string_equal(f->err,
-	    "config: key 'svc.flag' = 'perhaps' (from env TANDEM_SVC_FLAG): expected true or false");
+	    "config: key 'svc.flag' = 'perhaps' (from env TANDEM_SVC_FLAG): expected true or "
+	    "false");
 	/* Nothing was stored by the failed loads. */
 	assert_int_equal(f->v.workers, 64);
 }
@@ -597,41 +615,42 @@ test_show_masks_secrets(void **state)
 		const char *url;
 		const char *shown;
 	} urls[] = {
-		{"redis://:pw@host:6379/0", "redis://:*@host:6379/0"},
-		{"redis://user:longer-password@host", "redis://user:*@host"},
-		{"redis://user:p@host", "redis://user:*@host"},
-		{"redis://user:@host", "redis://user:@host"},
-		{"redis://:@host", "redis://:@host"},
-		{"redis://host:6379/0", "redis://host:6379/0"},
-		{"redis://host:6379/0?x=a@b", "redis://host:6379/0?x=a@b"},
-		{"redis://u:p:q@host", "redis://u:*@host"},
-		{"unix:///run/redis.sock", "unix:///run/redis.sock"},
-		{"postgresql://app:s3cr@t@db/voip", "postgresql://app:*@db/voip"},
-		{"postgresql://db/voip?user=app&password=s3cr&sslmode=require",
-		    "postgresql://db/voip?user=app&password=*&sslmode=require"},
-		{"host=db password=hunter2 dbname=voip", "host=db password=* dbname=voip"},
-		{"host=db password = hunter2 dbname=voip", "host=db password = * dbname=voip"},
-		{"host=db password='a b\\' c' dbname=voip", "host=db password=* dbname=voip"},
-		{"host=db password=", "host=db password="},
-		{"password=x", "password=*"},
-		{"password=a&b dbname=voip", "password=* dbname=voip"},
-		{"host=db password=one password=two", "host=db password=* password=*"},
-		{"host=db mypassword=visible", "host=db mypassword=visible"},
-		{"", ""},
+		{ "redis://:pw@host:6379/0", "redis://:*@host:6379/0" },
+		{ "redis://user:longer-password@host", "redis://user:*@host" },
+		{ "redis://user:p@host", "redis://user:*@host" },
+		{ "redis://user:@host", "redis://user:@host" },
+		{ "redis://:@host", "redis://:@host" },
+		{ "redis://host:6379/0", "redis://host:6379/0" },
+		{ "redis://host:6379/0?x=a@b", "redis://host:6379/0?x=a@b" },
+		{ "redis://u:p:q@host", "redis://u:*@host" },
+		{ "unix:///run/redis.sock", "unix:///run/redis.sock" },
+		{ "postgresql://app:s3cr@t@db/voip", "postgresql://app:*@db/voip" },
+		{ "postgresql://db/voip?user=app&password=s3cr&sslmode=require",
+		    "postgresql://db/voip?user=app&password=*&sslmode=require" },
+		{ "host=db password=hunter2 dbname=voip", "host=db password=* dbname=voip" },
+		{ "host=db password = hunter2 dbname=voip", "host=db password = * dbname=voip" },
+		{ "host=db password='a b\\' c' dbname=voip", "host=db password=* dbname=voip" },
+		{ "host=db password=", "host=db password=" },
+		{ "password=x", "password=*" },
+		{ "password=a&b dbname=voip", "password=* dbname=voip" },
+		{ "host=db password=one password=two", "host=db password=* password=*" },
+		{ "host=db mypassword=visible", "host=db mypassword=visible" },
+		{ "", "" },
 	};
 	for (size_t i = 0; i < TD_ARRAY_LEN(urls); i++) {
 		char set[256];
 		snprintf(set, sizeof(set), "redis.url=%s", urls[i].url);
-		char *const sets[] = {set};
+		char *const sets[] = { set };
 		assert_int_equal(load(f, NULL, sets, 1), 0);
 		const char *shown = show_field(f, "redis.url", "value");
 		if (strcmp(shown, urls[i].shown) != 0) {
-			fail_msg("'%s' shown as '%s', want '%s'", urls[i].url, shown, urls[i].shown);
+			fail_msg(
+			    "'%s' shown as '%s', want '%s'", urls[i].url, shown, urls[i].shown);
 		}
 		assert_string_equal(f->v.url, urls[i].url); /* the value itself is intact */
 	}
 	/* The default conninfo of db.dsn, and a SECRET key: masked whole. */
-	char *const sets[] = {url_set[0], "db.password=hunter2"};
+	char *const sets[] = { url_set[0], "db.password=hunter2" };
 	assert_int_equal(load(f, NULL, sets, 2), 0);
 	assert_string_equal(show_field(f, "db.dsn", "value"), "host=db password=* dbname=voip");
 	assert_string_equal(show_field(f, "db.password", "value"), "********");
@@ -651,15 +670,16 @@ test_secret_not_in_errors(void **state)
 {
 	fixture *f = *state;
 	static const td_cfg_key skeys[] = {
-		{"s.pin", TD_CFG_INT, 0, "1", 0, 9999, NULL, TD_CFG_SECRET, "secret number"},
+		{ "s.pin", TD_CFG_INT, 0, "1", 0, 9999, NULL, TD_CFG_SECRET, "secret number" },
 	};
 	long long pin;
 	td_cfg *c = td_cfg_new();
 	td_cfg_add(c, skeys, 1, &pin);
-	char *const sets[] = {"s.pin=12345"};
+	char *const sets[] = { "s.pin=12345" };
 	char err[256];
 	assert_int_equal(td_cfg_load(c, NULL, sets, 1, err, sizeof(err)), TD_EINVAL);
-	assert_string_equal(err, "config: key 's.pin' = '(secret)' (from --set): must be between 0 and 9999");
+	assert_string_equal(
+	    err, "config: key 's.pin' = '(secret)' (from --set): must be between 0 and 9999");
 	td_cfg_free(c);
 	(void)f;
 }
@@ -670,8 +690,8 @@ static void
 test_reload(void **state)
 {
 	fixture *f = *state;
-	const char *path = write_file(f, "r.conf",
-	    "[redis]\nurl = redis://a\n[svc]\nlevel = 1\nmotd = hello\nworkers = 4\n");
+	const char *path = write_file(
+	    f, "r.conf", "[redis]\nurl = redis://a\n[svc]\nlevel = 1\nmotd = hello\nworkers = 4\n");
 	char p[PATH_MAX];
 	snprintf(p, sizeof(p), "%s", path);
 	assert_int_equal(load(f, p, NULL, 0), 0);
@@ -683,8 +703,8 @@ test_reload(void **state)
 	assert_int_equal(f->v.level, 1);
 
 	/* Reloadable keys apply; others are reported and left alone. */
-	write_file(f, "r.conf",
-	    "[redis]\nurl = redis://b\n[svc]\nlevel = 5\nmotd = bye\nworkers = 8\n");
+	write_file(
+	    f, "r.conf", "[redis]\nurl = redis://b\n[svc]\nlevel = 5\nmotd = bye\nworkers = 8\n");
 	assert_int_equal(td_cfg_reload(f->c, restart, sizeof(restart), err, sizeof(err)), 0);
 	assert_int_equal(f->v.level, 5);
 	assert_string_equal(f->v.motd, "bye");
@@ -695,15 +715,16 @@ test_reload(void **state)
 	assert_string_equal(show_field(f, "svc.workers", "value"), "4"); /* what is in force */
 
 	/* A bad value anywhere: error, and the old config stays. */
-	write_file(f, "r.conf", "[redis]\nurl = redis://a\n[svc]\nlevel = 7\nmotd = x\nworkers = 0\n");
-	assert_int_equal(td_cfg_reload(f->c, restart, sizeof(restart), err, sizeof(err)),
-	    TD_EINVAL);
+	write_file(
+	    f, "r.conf", "[redis]\nurl = redis://a\n[svc]\nlevel = 7\nmotd = x\nworkers = 0\n");
+	assert_int_equal(
+	    td_cfg_reload(f->c, restart, sizeof(restart), err, sizeof(err)), TD_EINVAL);
 	assert_non_null(strstr(err, "'svc.workers'"));
 	assert_int_equal(f->v.level, 5);
 	assert_string_equal(f->v.motd, "bye");
 	write_file(f, "r.conf", "[svc]\nbogus = 1\n");
-	assert_int_equal(td_cfg_reload(f->c, restart, sizeof(restart), err, sizeof(err)),
-	    TD_EINVAL);
+	assert_int_equal(
+	    td_cfg_reload(f->c, restart, sizeof(restart), err, sizeof(err)), TD_EINVAL);
 	assert_non_null(strstr(err, "unknown key 'svc.bogus'"));
 	assert_int_equal(f->v.level, 5);
 	unlink(p);
@@ -731,13 +752,13 @@ static void
 test_reload_keeps_set(void **state)
 {
 	fixture *f = *state;
-	const char *path = write_file(f, "s.conf",
-	    "[redis]\nurl = redis://a\n[svc]\nlevel = 1\nmotd = file\n");
+	const char *path
+	    = write_file(f, "s.conf", "[redis]\nurl = redis://a\n[svc]\nlevel = 1\nmotd = file\n");
 	char p[PATH_MAX];
 	snprintf(p, sizeof(p), "%s", path);
 	/* The --set strings are the caller's; the cfg must keep its own copies. */
 	char *s1 = strdup("svc.level=3"), *s2 = strdup("svc.motd=from set");
-	char *sets[] = {s1, s2};
+	char *sets[] = { s1, s2 };
 	assert_int_equal(load(f, p, sets, 2), 0);
 	memset(s1, 'X', strlen(s1));
 	memset(s2, 'X', strlen(s2));
@@ -749,7 +770,8 @@ test_reload_keeps_set(void **state)
 	write_file(f, "s.conf", "[redis]\nurl = redis://a\n[svc]\nlevel = 7\nmotd = changed\n");
 	char restart[256], err[256];
 	for (int i = 0; i < 3; i++) {
-		assert_int_equal(td_cfg_reload(f->c, restart, sizeof(restart), err, sizeof(err)), 0);
+		assert_int_equal(
+		    td_cfg_reload(f->c, restart, sizeof(restart), err, sizeof(err)), 0);
 		assert_string_equal(restart, "");
 		assert_int_equal(f->v.level, 3); /* --set still beats the file */
 		assert_string_equal(f->v.motd, "from set");
@@ -761,7 +783,8 @@ static void
 test_reload_restart_list_truncates(void **state)
 {
 	fixture *f = *state;
-	const char *path = write_file(f, "t.conf", "[redis]\nurl = redis://a\n[svc]\nworkers = 4\n");
+	const char *path
+	    = write_file(f, "t.conf", "[redis]\nurl = redis://a\n[svc]\nworkers = 4\n");
 	char p[PATH_MAX];
 	snprintf(p, sizeof(p), "%s", path);
 	assert_int_equal(load(f, p, NULL, 0), 0);
@@ -797,8 +820,8 @@ shower(void *arg)
 	race *r = arg;
 	while (!r->stop) {
 		json_t *o = td_cfg_show(r->f->c);
-		const char *v = json_string_value(
-		    json_object_get(json_object_get(o, "svc.motd"), "value"));
+		const char *v
+		    = json_string_value(json_object_get(json_object_get(o, "svc.motd"), "value"));
 		if (v == NULL || strncmp(v, "motd-", 5) != 0) {
 			r->stop = 2;
 		}
@@ -811,10 +834,10 @@ static void
 test_show_during_reload(void **state)
 {
 	fixture *f = *state;
-	char *const sets[] = {url_set[0]};
+	char *const sets[] = { url_set[0] };
 	setenv("TANDEM_SVC_MOTD", "motd-0", 1);
 	assert_int_equal(load(f, NULL, sets, 1), 0);
-	race r = {.f = f};
+	race r = { .f = f };
 	pthread_t t;
 	assert_int_equal(pthread_create(&t, NULL, shower, &r), 0);
 	char restart[64], err[256];
@@ -822,7 +845,8 @@ test_show_during_reload(void **state)
 		char v[32];
 		snprintf(v, sizeof(v), "motd-%d-%s", i, i % 2 ? "a-longer-value-to-realloc" : "s");
 		setenv("TANDEM_SVC_MOTD", v, 1);
-		assert_int_equal(td_cfg_reload(f->c, restart, sizeof(restart), err, sizeof(err)), 0);
+		assert_int_equal(
+		    td_cfg_reload(f->c, restart, sizeof(restart), err, sizeof(err)), 0);
 	}
 	int bad = r.stop == 2;
 	r.stop = 1;

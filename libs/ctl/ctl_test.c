@@ -66,11 +66,12 @@ new_server(const char *url)
 	char err[256];
 	td_ctl_server *s;
 	assert_int_equal(td_ctl_server_start(&s, url, err, sizeof(err)), 0);
-	td_ctl_register(s, &(td_ctl_cmd){"echo", "[args...]", "print the arguments", cmd_echo,
-	                       (void *)"first"});
-	td_ctl_register(s, &(td_ctl_cmd){"fail", "[id]", "always fails", cmd_fail, NULL});
-	td_ctl_register(s, &(td_ctl_cmd){"null", "", "answers nothing", cmd_null, NULL});
-	td_ctl_register(s, &(td_ctl_cmd){"slow", "", "takes its time", cmd_slow, NULL});
+	td_ctl_register(s,
+	    &(td_ctl_cmd) {
+	        "echo", "[args...]", "print the arguments", cmd_echo, (void *)"first" });
+	td_ctl_register(s, &(td_ctl_cmd) { "fail", "[id]", "always fails", cmd_fail, NULL });
+	td_ctl_register(s, &(td_ctl_cmd) { "null", "", "answers nothing", cmd_null, NULL });
+	td_ctl_register(s, &(td_ctl_cmd) { "slow", "", "takes its time", cmd_slow, NULL });
 	return (s);
 }
 
@@ -106,18 +107,19 @@ test_dispatch(void **state)
 	assert_string_equal(r->json, "");
 	tandem__ctl_reply__free_unpacked(r, NULL);
 
-	char *args[] = {"a", "b c", ""};
+	char *args[] = { "a", "b c", "" };
 	r = dispatch(s, "echo", 3, args);
 	assert_true(r->ok);
 	assert_string_equal(r->error, "");
-	assert_string_equal(r->json, "{\"tag\":\"first\",\"argc\":3,\"argv\":[\"a\",\"b c\",\"\"]}");
+	assert_string_equal(
+	    r->json, "{\"tag\":\"first\",\"argc\":3,\"argv\":[\"a\",\"b c\",\"\"]}");
 	tandem__ctl_reply__free_unpacked(r, NULL);
 	r = dispatch(s, "echo", 0, NULL);
 	assert_string_equal(r->json, "{\"tag\":\"first\",\"argc\":0,\"argv\":[]}");
 	tandem__ctl_reply__free_unpacked(r, NULL);
 
 	/* Errors: the handler's reason, or the code's name when it gave none. */
-	char *id[] = {"42"};
+	char *id[] = { "42" };
 	r = dispatch(s, "fail", 1, id);
 	assert_false(r->ok);
 	assert_string_equal(r->error, "no such call '42'");
@@ -134,7 +136,7 @@ test_dispatch(void **state)
 	tandem__ctl_reply__free_unpacked(r, NULL);
 
 	/* A later registration of a name wins. */
-	td_ctl_register(s, &(td_ctl_cmd){"echo", "", "replaced", cmd_echo, (void *)"second"});
+	td_ctl_register(s, &(td_ctl_cmd) { "echo", "", "replaced", cmd_echo, (void *)"second" });
 	r = dispatch(s, "echo", 0, NULL);
 	assert_string_equal(r->json, "{\"tag\":\"second\",\"argc\":0,\"argv\":[]}");
 	tandem__ctl_reply__free_unpacked(r, NULL);
@@ -175,14 +177,15 @@ test_help(void **state)
 	json_t *a = json_loads(r->json, 0, NULL);
 	assert_true(json_is_array(a));
 	assert_int_equal(json_array_size(a), 5);
-	static const char *const names[] = {"help", "echo", "fail", "null", "slow"};
+	static const char *const names[] = { "help", "echo", "fail", "null", "slow" };
 	for (size_t i = 0; i < 5; i++) {
 		json_t *c = json_array_get(a, i);
 		assert_string_equal(json_string_value(json_object_get(c, "command")), names[i]);
 	}
 	json_t *echo = json_array_get(a, 1);
 	assert_string_equal(json_string_value(json_object_get(echo, "usage")), "[args...]");
-	assert_string_equal(json_string_value(json_object_get(echo, "help")), "print the arguments");
+	assert_string_equal(
+	    json_string_value(json_object_get(echo, "help")), "print the arguments");
 	json_decref(a);
 	tandem__ctl_reply__free_unpacked(r, NULL);
 	td_ctl_server_stop(s);
@@ -208,11 +211,12 @@ test_call_over_ipc(void **state)
 	assert_null(out);
 
 	td_ctl_server *s = new_server(url);
-	char *args[] = {"x", "y"};
+	char *args[] = { "x", "y" };
 	assert_int_equal(td_ctl_call(url, "echo", 2, args, 5000, &out, err, sizeof(err)), 0);
 	assert_string_equal(json_string_value(json_object_get(out, "tag")), "first");
 	assert_int_equal(json_integer_value(json_object_get(out, "argc")), 2);
-	assert_string_equal(json_string_value(json_array_get(json_object_get(out, "argv"), 1)), "y");
+	assert_string_equal(
+	    json_string_value(json_array_get(json_object_get(out, "argv"), 1)), "y");
 	json_decref(out);
 	out = NULL;
 
@@ -228,16 +232,17 @@ test_call_over_ipc(void **state)
 	out = NULL;
 
 	/* The command's failure comes back as its message. */
-	char *id[] = {"7"};
+	char *id[] = { "7" };
 	assert_int_equal(td_ctl_call(url, "fail", 1, id, 5000, &out, err, sizeof(err)), TD_EINVAL);
 	assert_string_equal(err, "no such call '7'");
 	assert_null(out);
-	assert_int_equal(td_ctl_call(url, "bogus", 0, NULL, 5000, &out, err, sizeof(err)), TD_EINVAL);
+	assert_int_equal(
+	    td_ctl_call(url, "bogus", 0, NULL, 5000, &out, err, sizeof(err)), TD_EINVAL);
 	assert_string_equal(err, "unknown command 'bogus' (try 'help')");
 
 	/* Too slow: the CLI gives up and says so. */
-	assert_int_equal(td_ctl_call(url, "slow", 0, NULL, 100, &out, err, sizeof(err)),
-	    TD_ETIMEDOUT);
+	assert_int_equal(
+	    td_ctl_call(url, "slow", 0, NULL, 100, &out, err, sizeof(err)), TD_ETIMEDOUT);
 	snprintf(want, sizeof(want), "%s: no answer: timed out", url);
 	assert_string_equal(err, want);
 
@@ -247,8 +252,8 @@ test_call_over_ipc(void **state)
 
 	/* A server that cannot listen says where. */
 	td_ctl_server *bad;
-	assert_int_equal(td_ctl_server_start(&bad, "ipc:///nonexistent/dir/x.ctl", err, sizeof(err)),
-	    TD_ECONN);
+	assert_int_equal(
+	    td_ctl_server_start(&bad, "ipc:///nonexistent/dir/x.ctl", err, sizeof(err)), TD_ECONN);
 	assert_non_null(strstr(err, "ipc:///nonexistent/dir/x.ctl"));
 
 	char cmd[160];
@@ -281,38 +286,38 @@ test_print(void **state)
 		const char *out;
 	} cases[] = {
 		/* objects: aligned "key: value", nested objects indented */
-		{"{\"service\":\"cdr-writer\",\"pid\":42,\"up\":true,\"load\":1.5,\"node\":null}",
+		{ "{\"service\":\"cdr-writer\",\"pid\":42,\"up\":true,\"load\":1.5,\"node\":null}",
 		    "service: cdr-writer\n"
 		    "pid:     42\n"
 		    "up:      true\n"
 		    "load:    1.5\n"
-		    "node:    -\n"},
-		{"{\"a\":1,\"queue\":{\"depth\":3,\"oldest_s\":0.25},\"z\":\"end\"}",
+		    "node:    -\n" },
+		{ "{\"a\":1,\"queue\":{\"depth\":3,\"oldest_s\":0.25},\"z\":\"end\"}",
 		    "a:     1\n"
 		    "queue:\n"
 		    "  depth:    3\n"
 		    "  oldest_s: 0.25\n"
-		    "z:     end\n"},
-		{"{\"tags\":[\"x\",\"y\"],\"none\":[]}",
+		    "z:     end\n" },
+		{ "{\"tags\":[\"x\",\"y\"],\"none\":[]}",
 		    "tags:\n"
 		    "  - x\n"
 		    "  - y\n"
-		    "none: []\n"},
+		    "none: []\n" },
 		/* arrays of objects: a table, columns from the first row */
-		{"[{\"command\":\"help\",\"usage\":\"\",\"n\":1},"
-		 "{\"command\":\"loglevel\",\"usage\":\"[level]\",\"n\":22},"
-		 "{\"command\":\"x\",\"extra\":true}]",
+		{ "[{\"command\":\"help\",\"usage\":\"\",\"n\":1},"
+		  "{\"command\":\"loglevel\",\"usage\":\"[level]\",\"n\":22},"
+		  "{\"command\":\"x\",\"extra\":true}]",
 		    "command   usage    n\n"
 		    "help               1\n"
 		    "loglevel  [level]  22\n"
-		    "x         -        -\n"},
+		    "x         -        -\n" },
 		/* a lone text document: the text itself, newline-terminated */
-		{"{\"text\":\"# HELP a\\na 1\\n\"}", "# HELP a\na 1\n"},
-		{"{\"text\":\"reloaded\"}", "reloaded\n"},
+		{ "{\"text\":\"# HELP a\\na 1\\n\"}", "# HELP a\na 1\n" },
+		{ "{\"text\":\"reloaded\"}", "reloaded\n" },
 		/* scalars and lists */
-		{"\"just a string\"", "just a string\n"},
-		{"[1,2,3]", "- 1\n- 2\n- 3\n"},
-		{"{}", ""},
+		{ "\"just a string\"", "just a string\n" },
+		{ "[1,2,3]", "- 1\n- 2\n- 3\n" },
+		{ "{}", "" },
 	};
 	for (size_t i = 0; i < TD_ARRAY_LEN(cases); i++) {
 		char *out = print(cases[i].json, false);

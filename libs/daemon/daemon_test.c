@@ -89,8 +89,8 @@ test_versions(void **state)
 	(void)state;
 	json_t *v = td_daemon_versions();
 	assert_non_null(v);
-	static const char *const keys[] = {"tandem", "nng", "libpq", "hiredis", "protobuf-c",
-	    "libmicrohttpd", "libsodium", "jansson"};
+	static const char *const keys[] = { "tandem", "nng", "libpq", "hiredis", "protobuf-c",
+		"libmicrohttpd", "libsodium", "jansson" };
 	assert_int_equal(json_object_size(v), TD_ARRAY_LEN(keys));
 	for (size_t i = 0; i < TD_ARRAY_LEN(keys); i++) {
 		const char *s = json_string_value(json_object_get(v, keys[i]));
@@ -116,10 +116,10 @@ typedef struct svc_cfg {
 } svc_cfg;
 
 static const td_cfg_key svc_keys[] = {
-	{"svc.level", TD_CFG_INT, offsetof(svc_cfg, level), "1", 0, 9, NULL, TD_CFG_RELOADABLE,
-	    "a reloadable level"},
-	{"svc.greeting", TD_CFG_STR, offsetof(svc_cfg, greeting), "hello", 0, 0, NULL, 0,
-	    "needs a restart"},
+	{ "svc.level", TD_CFG_INT, offsetof(svc_cfg, level), "1", 0, 9, NULL, TD_CFG_RELOADABLE,
+	    "a reloadable level" },
+	{ "svc.greeting", TD_CFG_STR, offsetof(svc_cfg, greeting), "hello", 0, 0, NULL, 0,
+	    "needs a restart" },
 };
 
 static svc_cfg g_svc;
@@ -163,33 +163,34 @@ test_command_line(void **state)
 	char out[4096], rundir[128];
 	snprintf(rundir, sizeof(rundir), "run.dir=%s", g_dir);
 
-	char *ok[] = {"testd", "--check-config", "-s", rundir, "--set", "svc.level=3", NULL};
+	char *ok[] = { "testd", "--check-config", "-s", rundir, "--set", "svc.level=3", NULL };
 	assert_int_equal(capture(&plain_spec, 6, ok, out, sizeof(out)), 0);
 	assert_string_equal(out, "testd: config ok\n");
 
-	char *bad[] = {"testd", "--check-config", "--set", "svc.level=12", NULL};
+	char *bad[] = { "testd", "--check-config", "--set", "svc.level=12", NULL };
 	assert_int_equal(capture(&plain_spec, 4, bad, out, sizeof(out)), TD_EXIT_CONFIG);
-	assert_string_equal(out, "testd: config: key 'svc.level' = '12' (from --set): must be "
-	                         "between 0 and 9\n");
+	assert_string_equal(out,
+	    "testd: config: key 'svc.level' = '12' (from --set): must be "
+	    "between 0 and 9\n");
 
-	char *unknown[] = {"testd", "--check-config", "--set", "nope.key=1", NULL};
+	char *unknown[] = { "testd", "--check-config", "--set", "nope.key=1", NULL };
 	assert_int_equal(capture(&plain_spec, 4, unknown, out, sizeof(out)), TD_EXIT_CONFIG);
 	assert_string_equal(out, "testd: --set: unknown key 'nope.key'\n");
 
 	char path[160];
 	snprintf(path, sizeof(path), "%s/missing.conf", g_dir);
-	char *nofile[] = {"testd", "--check-config", "-c", path, NULL};
+	char *nofile[] = { "testd", "--check-config", "-c", path, NULL };
 	assert_int_equal(capture(&plain_spec, 4, nofile, out, sizeof(out)), TD_EXIT_CONFIG);
 	assert_non_null(strstr(out, path));
 
-	char *badopt[] = {"testd", "--bogus", NULL};
+	char *badopt[] = { "testd", "--bogus", NULL };
 	assert_int_equal(capture(&plain_spec, 2, badopt, out, sizeof(out)), 2);
 	assert_non_null(strstr(out, "usage: testd [options]"));
 
 	/* CLI mode with no daemon behind the endpoint. */
 	char url[160];
 	snprintf(url, sizeof(url), "ipc://%s/nobody.ctl", g_dir);
-	char *cli[] = {"testd", "--ctl", url, "status", NULL};
+	char *cli[] = { "testd", "--ctl", url, "status", NULL };
 	assert_int_equal(capture(&plain_spec, 4, cli, out, sizeof(out)), 1);
 	char want[256];
 	snprintf(want, sizeof(want), "testd: cannot reach %s: is the daemon running?\n", url);
@@ -212,12 +213,12 @@ typedef struct run {
 static run g_run;
 static pthread_t g_main_thread;
 
-#define CHECK(cond)                                                                            \
-	do {                                                                                   \
-		if (!(cond) && g_run.failed[0] == '\0') {                                      \
-			snprintf(g_run.failed, sizeof(g_run.failed), "%s:%d: %s", __FILE__,    \
-			    __LINE__, #cond);                                                  \
-		}                                                                              \
+#define CHECK(cond)                                                                                \
+	do {                                                                                       \
+		if (!(cond) && g_run.failed[0] == '\0') {                                          \
+			snprintf(g_run.failed, sizeof(g_run.failed), "%s:%d: %s", __FILE__,        \
+			    __LINE__, #cond);                                                      \
+		}                                                                                  \
 	} while (0)
 
 static json_t *
@@ -260,8 +261,7 @@ static int
 cmd_ping(void *arg, int argc, char **argv, json_t **out, char *err, size_t errlen)
 {
 	(void)arg, (void)err, (void)errlen;
-	*out = json_pack("{s:s, s:i}", "pong", argc > 0 ? argv[0] : "", "level",
-	    (int)g_svc.level);
+	*out = json_pack("{s:s, s:i}", "pong", argc > 0 ? argv[0] : "", "level", (int)g_svc.level);
 	return (TD_OK);
 }
 
@@ -274,8 +274,8 @@ client_main(void *arg)
 	json_t *o = NULL;
 	/* The endpoint comes up during start: poll with a bound. */
 	int64_t deadline = td_mono_ms() + 10000;
-	while ((o = ctl("status", 0, NULL, &rv, err, sizeof(err))) == NULL &&
-	       td_mono_ms() < deadline) {
+	while ((o = ctl("status", 0, NULL, &rv, err, sizeof(err))) == NULL
+	    && td_mono_ms() < deadline) {
 		td_sleep_ms(10);
 	}
 	CHECK(o != NULL);
@@ -295,7 +295,7 @@ client_main(void *arg)
 	CHECK(o != NULL && json_array_size(o) == 8); /* help + 6 built-in + ping */
 	json_decref(o);
 
-	char *args[] = {"x"};
+	char *args[] = { "x" };
 	o = ctl("ping", 1, args, &rv, err, sizeof(err));
 	CHECK(o != NULL && strcmp(json_string_value(json_object_get(o, "pong")), "x") == 0);
 	json_decref(o);
@@ -309,18 +309,20 @@ client_main(void *arg)
 	char src[200];
 	snprintf(src, sizeof(src), "file %s/testd.conf:2", g_dir);
 	CHECK(strcmp(json_string_value(json_object_get(json_object_get(o, "svc.level"), "source")),
-	          src) == 0);
+	          src)
+	    == 0);
 	CHECK(strcmp(json_string_value(json_object_get(json_object_get(o, "run.dir"), "source")),
-	          "--set") == 0);
+	          "--set")
+	    == 0);
 	CHECK(json_object_get(o, "cpu.set") != NULL && json_object_get(o, "node.name") != NULL);
 	json_decref(o);
 
-	char *dbg[] = {"debug"};
+	char *dbg[] = { "debug" };
 	o = ctl("loglevel", 1, dbg, &rv, err, sizeof(err));
 	CHECK(o != NULL && strcmp(json_string_value(json_object_get(o, "level")), "debug") == 0);
 	CHECK(td_log_get_level() == TD_LOG_DEBUG);
 	json_decref(o);
-	char *bogus[] = {"loud"};
+	char *bogus[] = { "loud" };
 	o = ctl("loglevel", 1, bogus, &rv, err, sizeof(err));
 	CHECK(o == NULL && rv == TD_EINVAL && strcmp(err, "unknown level 'loud'") == 0);
 
@@ -339,8 +341,10 @@ client_main(void *arg)
 	fclose(f);
 	o = ctl("reload", 0, NULL, &rv, err, sizeof(err));
 	CHECK(o != NULL && rv == 0);
-	CHECK(o != NULL && strcmp(json_string_value(json_object_get(o, "result")),
-	                       "reloaded; restart needed for: svc.greeting") == 0);
+	CHECK(o != NULL
+	    && strcmp(json_string_value(json_object_get(o, "result")),
+	           "reloaded; restart needed for: svc.greeting")
+	        == 0);
 	json_decref(o);
 	CHECK(g_svc.level == 7);
 	CHECK(strcmp(g_svc.greeting, "hello") == 0);
@@ -361,8 +365,8 @@ client_main(void *arg)
 	/* Metrics over HTTP. */
 	td_buf body = TD_BUF_INIT;
 	CHECK(http_get("/metrics", &body) == 200);
-	CHECK(body.data != NULL && strstr(body.data, "# TYPE tandem_process_cpu_seconds_total") !=
-	                               NULL);
+	CHECK(body.data != NULL
+	    && strstr(body.data, "# TYPE tandem_process_cpu_seconds_total") != NULL);
 	td_buf_free(&body);
 	CHECK(http_get("/health", &body) == 200);
 	td_buf_free(&body);
@@ -378,7 +382,7 @@ spec_init(td_daemon *d)
 {
 	g_run.d = d;
 	g_run.inits++;
-	td_daemon_add_cmd(d, &(td_ctl_cmd){"ping", "[word]", "answers pong", cmd_ping, NULL});
+	td_daemon_add_cmd(d, &(td_ctl_cmd) { "ping", "[word]", "answers pong", cmd_ping, NULL });
 	td_daemon_set_ctx(d, &g_run);
 	if (g_svc.must_fail_init) {
 		return (-1);
@@ -426,7 +430,7 @@ static int
 free_port(void)
 {
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
 	socklen_t l = sizeof(a);
 	assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &l), 0);
@@ -463,8 +467,8 @@ test_full_run(void **state)
 	fclose(f);
 	snprintf(rundir, sizeof(rundir), "run.dir=%s", g_dir);
 	snprintf(metrics, sizeof(metrics), "metrics.listen=127.0.0.1:%d", g_run.metrics_port);
-	char *argv[] = {"testd", "-c", conf, "-s", rundir, "-s", "node.name=n1", "-s", metrics,
-	    NULL};
+	char *argv[]
+	    = { "testd", "-c", conf, "-s", rundir, "-s", "node.name=n1", "-s", metrics, NULL };
 	char out[8192];
 	int rv = capture(&spec, 9, argv, out, sizeof(out));
 	pthread_join(g_run.client, NULL);
@@ -477,9 +481,10 @@ test_full_run(void **state)
 	assert_true(g_run.ticks >= 0);
 	assert_non_null(strstr(out, "id=TD-READY"));
 	/* After the reload the level is warn: the restart warning shows, TD-STOPPED does not. */
-	assert_non_null(strstr(out, "level=warn svc=testd node=n1 id=TD-RELOAD-RESTART "
-	                            "msg=\"config reloaded; changed keys that need a restart: "
-	                            "svc.greeting\""));
+	assert_non_null(strstr(out,
+	    "level=warn svc=testd node=n1 id=TD-RELOAD-RESTART "
+	    "msg=\"config reloaded; changed keys that need a restart: "
+	    "svc.greeting\""));
 	assert_non_null(strstr(out, "id=TD-RELOAD-FAIL"));
 	assert_null(strstr(out, "id=TD-STOPPED"));
 	td_log_set_level(TD_LOG_INFO);
@@ -502,7 +507,7 @@ test_init_failure(void **state)
 	g_svc.must_fail_init = true;
 	char rundir[160];
 	snprintf(rundir, sizeof(rundir), "run.dir=%s", g_dir);
-	char *argv[] = {"testd", "-s", rundir, NULL};
+	char *argv[] = { "testd", "-s", rundir, NULL };
 	char out[4096];
 	assert_int_equal(capture(&spec, 3, argv, out, sizeof(out)), 1);
 	g_svc.must_fail_init = false;
@@ -510,7 +515,7 @@ test_init_failure(void **state)
 	assert_non_null(strstr(out, "id=TD-INIT-FAIL"));
 
 	/* A control endpoint that cannot be created is a config error naming the key. */
-	char *bad[] = {"testd", "-s", rundir, "-s", "ctl.listen=bogus://x", NULL};
+	char *bad[] = { "testd", "-s", rundir, "-s", "ctl.listen=bogus://x", NULL };
 	assert_int_equal(capture(&spec, 5, bad, out, sizeof(out)), TD_EXIT_CONFIG);
 	assert_non_null(strstr(out, "testd: config: key 'ctl.listen':"));
 }

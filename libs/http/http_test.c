@@ -10,8 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <cmocka.h>
 #include <arpa/inet.h>
+#include <cmocka.h>
 #include <curl/curl.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -35,15 +35,15 @@ test_parse_listen(void **state)
 		const char *addr;
 		int port;
 	} good[] = {
-		{"127.0.0.1:8080", false, "127.0.0.1", 8080},
-		{":8080", false, "0.0.0.0", 8080},
-		{"*:80", false, "0.0.0.0", 80},
-		{"8080", false, "0.0.0.0", 8080},
-		{"0.0.0.0:0", false, "0.0.0.0", 0},
-		{"10.1.2.3:65535", false, "10.1.2.3", 65535},
-		{"[::1]:8080", true, "::1", 8080},
-		{"[::]:0", true, "::", 0},
-		{"[fd00::5]:443", true, "fd00::5", 443},
+		{ "127.0.0.1:8080", false, "127.0.0.1", 8080 },
+		{ ":8080", false, "0.0.0.0", 8080 },
+		{ "*:80", false, "0.0.0.0", 80 },
+		{ "8080", false, "0.0.0.0", 8080 },
+		{ "0.0.0.0:0", false, "0.0.0.0", 0 },
+		{ "10.1.2.3:65535", false, "10.1.2.3", 65535 },
+		{ "[::1]:8080", true, "::1", 8080 },
+		{ "[::]:0", true, "::", 0 },
+		{ "[fd00::5]:443", true, "fd00::5", 443 },
 	};
 	for (size_t i = 0; i < TD_ARRAY_LEN(good); i++) {
 		struct sockaddr_storage ss;
@@ -66,10 +66,10 @@ test_parse_listen(void **state)
 		}
 		assert_string_equal(ip, good[i].addr);
 	}
-	static const char *const bad[] = {"", "localhost:80", "127.0.0.1:", "127.0.0.1:65536",
-	    "127.0.0.1:-1", "127.0.0.1:80x", "127.0.0.1: 80", "127.0.0.1:+80", "[::1]", "[::1]80",
-	    "[::1]:", "[]:80", "::1:80", "[::1:80", "1.2.3:80", "300.1.1.1:80",
-	    "[fe80::1%eth0]:80", "127.0.0.1:99999999999999999999"};
+	static const char *const bad[] = { "", "localhost:80", "127.0.0.1:", "127.0.0.1:65536",
+		"127.0.0.1:-1", "127.0.0.1:80x", "127.0.0.1: 80", "127.0.0.1:+80", "[::1]",
+		"[::1]80", "[::1]:", "[]:80", "::1:80", "[::1:80", "1.2.3:80", "300.1.1.1:80",
+		"[fe80::1%eth0]:80", "127.0.0.1:99999999999999999999" };
 	for (size_t i = 0; i < TD_ARRAY_LEN(bad); i++) {
 		struct sockaddr_storage ss;
 		bool v6;
@@ -127,7 +127,8 @@ handler(void *arg, const td_http_req *req, td_http_resp *resp)
 		bool auth = td_http_basic_auth(req, user, sizeof(user), pass, sizeof(pass));
 		int64_t now = td_wall_us();
 		td_http_resp_json(resp, 200,
-		    json_pack("{s:s, s:s, s:s?, s:o, s:i, s:s#, s:I, s:s?, s:b, s:s, s:s, s:s, s:b}",
+		    json_pack(
+		        "{s:s, s:s, s:s?, s:o, s:i, s:s#, s:I, s:s?, s:b, s:s, s:s, s:s, s:b}",
 		        "method", req->method, "path", req->path, "x", x, "args", args, "stopped",
 		        stopped * 100 + seen, "body", req->body, (int)req->body_len, "body_len",
 		        (json_int_t)req->body_len, "x_req", h, "auth", auth, "user", user, "pass",
@@ -169,7 +170,7 @@ setup(void **state)
 	srvstate *st = calloc(1, sizeof(*st));
 	pthread_mutex_init(&st->mu, NULL);
 	pthread_cond_init(&st->cv, NULL);
-	td_http_opts o = {.listen = "127.0.0.1:0", .max_body = MAX_BODY};
+	td_http_opts o = { .listen = "127.0.0.1:0", .max_body = MAX_BODY };
 	char err[256];
 	if (td_http_start(&st->srv, &o, handler, st, err, sizeof(err)) != 0) {
 		free(st);
@@ -288,9 +289,9 @@ test_get_with_query(void **state)
 	srvstate *st = *state;
 	assert_true(st->port > 0);
 	resp r;
-	const char *hdr[] = {"X-Req: abc", NULL};
-	assert_int_equal(request(st, "GET", "/echo?x=1&y=two%20words&a=b&b=&z", NULL, 0, NULL, hdr,
-	                     &r),
+	const char *hdr[] = { "X-Req: abc", NULL };
+	assert_int_equal(
+	    request(st, "GET", "/echo?x=1&y=two%20words&a=b&b=&z", NULL, 0, NULL, hdr, &r),
 	    CURLE_OK);
 	assert_int_equal(r.status, 200);
 	assert_string_equal(r.ctype, "application/json");
@@ -360,9 +361,10 @@ test_post_bodies(void **state)
 	json_decref(o);
 	td_buf_free(&r.body);
 	assert_int_equal(st->calls, calls + 1);
-	static const size_t over[] = {MAX_BODY + 1, MAX_BODY * 2, MAX_BODY * 64};
+	static const size_t over[] = { MAX_BODY + 1, MAX_BODY * 2, MAX_BODY * 64 };
 	for (size_t i = 0; i < TD_ARRAY_LEN(over); i++) {
-		assert_int_equal(request(st, "POST", "/echo", big, over[i], NULL, NULL, &r), CURLE_OK);
+		assert_int_equal(
+		    request(st, "POST", "/echo", big, over[i], NULL, NULL, &r), CURLE_OK);
 		assert_int_equal(r.status, 413);
 		assert_string_equal(r.ctype, "application/json");
 		o = body_json(&r);
@@ -389,7 +391,7 @@ test_chunked_over_limit(void **state)
 	memset(big, 'c', MAX_BODY * 4);
 	resp r;
 	/* No Content-Length: the limit is found while reading. */
-	const char *hdr[] = {"Transfer-Encoding: chunked", "Expect:", NULL};
+	const char *hdr[] = { "Transfer-Encoding: chunked", "Expect:", NULL };
 	assert_int_equal(request(st, "POST", "/echo", big, MAX_BODY * 4, NULL, hdr, &r), CURLE_OK);
 	assert_int_equal(r.status, 413);
 	td_buf_free(&r.body);
@@ -406,7 +408,7 @@ test_expect_continue(void **state)
 	char *big = malloc(MAX_BODY * 64);
 	memset(big, 'e', MAX_BODY * 64);
 	resp r;
-	const char *hdr[] = {"Expect: 100-continue", NULL};
+	const char *hdr[] = { "Expect: 100-continue", NULL };
 	assert_int_equal(request(st, "POST", "/echo", big, 600, NULL, hdr, &r), CURLE_OK);
 	assert_int_equal(r.status, 200);
 	assert_int_equal(r.uploaded, 600);
@@ -429,7 +431,8 @@ test_basic_auth(void **state)
 {
 	srvstate *st = *state;
 	resp r;
-	assert_int_equal(request(st, "GET", "/echo", NULL, 0, "alice:s3:cr et", NULL, &r), CURLE_OK);
+	assert_int_equal(
+	    request(st, "GET", "/echo", NULL, 0, "alice:s3:cr et", NULL, &r), CURLE_OK);
 	json_t *o = body_json(&r);
 	assert_true(json_is_true(json_object_get(o, "auth")));
 	assert_string_equal(jstr(o, "user"), "alice");
@@ -437,7 +440,7 @@ test_basic_auth(void **state)
 	json_decref(o);
 	td_buf_free(&r.body);
 	/* Malformed credentials are not credentials. */
-	const char *hdr[] = {"Authorization: Basic !!!notbase64", NULL};
+	const char *hdr[] = { "Authorization: Basic !!!notbase64", NULL };
 	assert_int_equal(request(st, "GET", "/echo", NULL, 0, NULL, hdr, &r), CURLE_OK);
 	o = body_json(&r);
 	assert_false(json_is_true(json_object_get(o, "auth")));
@@ -455,7 +458,8 @@ test_errors_and_text(void **state)
 	assert_string_equal(r.ctype, "application/json");
 	assert_int_equal(r.body.data[r.body.len - 1], '\n');
 	assert_string_equal(r.body.data,
-	    "{\"error\":{\"status\":404,\"code\":\"not_found\",\"message\":\"no route for /nope\"}}\n");
+	    "{\"error\":{\"status\":404,\"code\":\"not_found\",\"message\":\"no route for "
+	    "/nope\"}}\n");
 	td_buf_free(&r.body);
 	assert_int_equal(request(st, "GET", "/text", NULL, 0, NULL, NULL, &r), CURLE_OK);
 	assert_int_equal(r.status, 201);
@@ -483,7 +487,7 @@ static void
 test_concurrent_connections(void **state)
 {
 	srvstate *st = *state;
-	bg b = {.st = st};
+	bg b = { .st = st };
 	pthread_t t;
 	assert_int_equal(pthread_create(&t, NULL, bg_block, &b), 0);
 	/* Make sure /block is in its handler before releasing it. */
@@ -513,7 +517,7 @@ test_start_errors(void **state)
 	srvstate *st = *state;
 	char err[256], listen[64];
 	td_http_server *s2;
-	td_http_opts o = {.listen = "nonsense"};
+	td_http_opts o = { .listen = "nonsense" };
 	assert_int_equal(td_http_start(&s2, &o, handler, st, err, sizeof(err)), TD_EINVAL);
 	assert_string_equal(err, "bad listen address 'nonsense' (want host:port)");
 	snprintf(listen, sizeof(listen), "127.0.0.1:%d", st->port);

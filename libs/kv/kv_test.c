@@ -39,22 +39,22 @@ test_parse_url(void **state)
 		int db;
 		const char *password;
 	} good[] = {
-		{"redis://127.0.0.1:6379/0", "127.0.0.1", 6379, "", 0, ""},
-		{"redis://localhost", "localhost", 6379, "", 0, ""},
-		{"redis://localhost/", "localhost", 6379, "", 0, ""},
-		{"redis://h:6380", "h", 6380, "", 0, ""},
-		{"redis://h/15", "h", 6379, "", 15, ""},
-		{"redis://:pw@host:6380/2", "host", 6380, "", 2, "pw"},
-		{"redis://user:pw@host", "host", 6379, "", 0, "pw"},
-		{"redis://legacy@host", "host", 6379, "", 0, "legacy"},
-		{"redis://:p@ss:w0rd@host:1/1", "host", 1, "", 1, "p@ss:w0rd"},
-		{"redis://:@host", "host", 6379, "", 0, ""},
-		{"redis://[::1]:6379/1", "::1", 6379, "", 1, ""},
-		{"redis://[::1]", "::1", 6379, "", 0, ""},
-		{"redis://:pw@[fd00::2]:7000/3", "fd00::2", 7000, "", 3, "pw"},
-		{"redis://h:65535", "h", 65535, "", 0, ""},
-		{"unix:///run/redis/redis.sock", "", 6379, "/run/redis/redis.sock", 0, ""},
-		{"unix:///tmp/r.sock?db=3", "", 6379, "/tmp/r.sock", 3, ""},
+		{ "redis://127.0.0.1:6379/0", "127.0.0.1", 6379, "", 0, "" },
+		{ "redis://localhost", "localhost", 6379, "", 0, "" },
+		{ "redis://localhost/", "localhost", 6379, "", 0, "" },
+		{ "redis://h:6380", "h", 6380, "", 0, "" },
+		{ "redis://h/15", "h", 6379, "", 15, "" },
+		{ "redis://:pw@host:6380/2", "host", 6380, "", 2, "pw" },
+		{ "redis://user:pw@host", "host", 6379, "", 0, "pw" },
+		{ "redis://legacy@host", "host", 6379, "", 0, "legacy" },
+		{ "redis://:p@ss:w0rd@host:1/1", "host", 1, "", 1, "p@ss:w0rd" },
+		{ "redis://:@host", "host", 6379, "", 0, "" },
+		{ "redis://[::1]:6379/1", "::1", 6379, "", 1, "" },
+		{ "redis://[::1]", "::1", 6379, "", 0, "" },
+		{ "redis://:pw@[fd00::2]:7000/3", "fd00::2", 7000, "", 3, "pw" },
+		{ "redis://h:65535", "h", 65535, "", 0, "" },
+		{ "unix:///run/redis/redis.sock", "", 6379, "/run/redis/redis.sock", 0, "" },
+		{ "unix:///tmp/r.sock?db=3", "", 6379, "/tmp/r.sock", 3, "" },
 	};
 	for (size_t i = 0; i < TD_ARRAY_LEN(good); i++) {
 		td_kv_url u;
@@ -70,13 +70,14 @@ test_parse_url(void **state)
 	char longhost[300], longpw[300];
 	snprintf(longhost, sizeof(longhost), "redis://%0256d", 0);
 	snprintf(longpw, sizeof(longpw), "redis://:%0256d@h", 0);
-	const char *bad[] = {"", "redis://", "redis:///0", "redis://:6379", "redis://:pw@",
-	    "redis://h:0", "redis://h:65536", "redis://h:abc", "redis://h:", "redis://h: 6379",
-	    "redis://h:+6379", "redis://h:6379x", "redis://h:6379?x=1", "redis://h/16",
-	    "redis://h/-1", "redis://h/x", "redis://h/1/2", "redis://h/ 1", "redis://[::1",
-	    "redis://[]:6379", "redis://[::1]x", "rediss://h", "http://h", "REDIS://h",
-	    "unix://relative.sock", "unix://", "unix:///p?db=16", "unix:///p?db=",
-	    "unix:///p?db=x", "unix:///p?x=1", "unix:///p?db=1&x=2", longhost, longpw};
+	const char *bad[] = { "", "redis://", "redis:///0", "redis://:6379", "redis://:pw@",
+		"redis://h:0", "redis://h:65536", "redis://h:abc", "redis://h:", "redis://h: 6379",
+		"redis://h:+6379", "redis://h:6379x", "redis://h:6379?x=1", "redis://h/16",
+		"redis://h/-1", "redis://h/x", "redis://h/1/2", "redis://h/ 1", "redis://[::1",
+		"redis://[]:6379", "redis://[::1]x", "rediss://h", "http://h", "REDIS://h",
+		"unix://relative.sock", "unix://", "unix:///p?db=16",
+		"unix:///p?db=", "unix:///p?db=x", "unix:///p?x=1", "unix:///p?db=1&x=2", longhost,
+		longpw };
 	for (size_t i = 0; i < TD_ARRAY_LEN(bad); i++) {
 		td_kv_url u;
 		if (td_kv_parse_url(bad[i], &u) != TD_EINVAL) {
@@ -92,32 +93,33 @@ static void
 test_reply_err(void **state)
 {
 	(void)state;
-	td_kv *k = td_kv_new(&(td_kv_opts){.url = "redis://127.0.0.1:1"});
+	td_kv *k = td_kv_new(&(td_kv_opts) { .url = "redis://127.0.0.1:1" });
 	static const struct {
 		const char *msg;
 		int want;
 	} cases[] = {
-		{"LOADING Redis is loading the dataset in memory", TD_EAGAIN},
-		{"BUSY Redis is busy running a script", TD_EAGAIN},
-		{"TRYAGAIN Multiple keys request during rehashing", TD_EAGAIN},
-		{"MASTERDOWN Link with MASTER is down", TD_EAGAIN},
-		{"READONLY You can't write against a read only replica.", TD_ECONN},
-		{"ERR unknown command 'FOO'", TD_EIO},
-		{"WRONGTYPE Operation against a key holding the wrong kind of value", TD_EIO},
-		{"", TD_EIO},
+		{ "LOADING Redis is loading the dataset in memory", TD_EAGAIN },
+		{ "BUSY Redis is busy running a script", TD_EAGAIN },
+		{ "TRYAGAIN Multiple keys request during rehashing", TD_EAGAIN },
+		{ "MASTERDOWN Link with MASTER is down", TD_EAGAIN },
+		{ "READONLY You can't write against a read only replica.", TD_ECONN },
+		{ "ERR unknown command 'FOO'", TD_EIO },
+		{ "WRONGTYPE Operation against a key holding the wrong kind of value", TD_EIO },
+		{ "", TD_EIO },
 	};
 	for (size_t i = 0; i < TD_ARRAY_LEN(cases); i++) {
-		redisReply r = {.type = REDIS_REPLY_ERROR, .str = (char *)cases[i].msg,
-		    .len = strlen(cases[i].msg)};
+		redisReply r = { .type = REDIS_REPLY_ERROR,
+			.str = (char *)cases[i].msg,
+			.len = strlen(cases[i].msg) };
 		char err[128] = "";
 		assert_int_equal(td_kv_reply_err(k, &r, err, sizeof(err)), cases[i].want);
 		assert_string_equal(err, cases[i].msg);
 	}
-	redisReply ok = {.type = REDIS_REPLY_STATUS, .str = "OK", .len = 2};
+	redisReply ok = { .type = REDIS_REPLY_STATUS, .str = "OK", .len = 2 };
 	char err[16] = "untouched";
 	assert_int_equal(td_kv_reply_err(k, &ok, err, sizeof(err)), 0);
 	assert_string_equal(err, "untouched");
-	redisReply noerr = {.type = REDIS_REPLY_ERROR, .str = NULL};
+	redisReply noerr = { .type = REDIS_REPLY_ERROR, .str = NULL };
 	assert_int_equal(td_kv_reply_err(k, &noerr, err, sizeof(err)), TD_EIO);
 	assert_string_equal(err, "error");
 	td_kv_free(k);
@@ -168,7 +170,7 @@ static int
 closed_port(void)
 {
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
 	socklen_t l = sizeof(a);
 	assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &l), 0);
@@ -182,8 +184,8 @@ test_closed_port_backoff(void **state)
 	(void)state;
 	char url[64];
 	snprintf(url, sizeof(url), "redis://127.0.0.1:%d/0", closed_port());
-	td_kv *k = td_kv_new(&(td_kv_opts){.url = url, .backoff_min_ms = 60000,
-	    .backoff_max_ms = 120000});
+	td_kv *k = td_kv_new(
+	    &(td_kv_opts) { .url = url, .backoff_min_ms = 60000, .backoff_max_ms = 120000 });
 	assert_false(td_kv_connected(k));
 	assert_null(td_kv_ctx(k));
 	assert_int_equal(td_kv_ensure(k), TD_ECONN);
@@ -200,7 +202,7 @@ test_closed_port_backoff(void **state)
 	int rv = 0;
 	assert_null(td_kv_cmd(k, &rv, "PING"));
 	assert_int_equal(rv, TD_ECONN);
-	const char *argv[] = {"PING"};
+	const char *argv[] = { "PING" };
 	assert_null(td_kv_cmdargv(k, 1, argv, NULL, &rv));
 	assert_int_equal(rv, TD_ECONN);
 	td_kv_set_timeout(k, 10); /* no connection: nothing to do */
@@ -208,7 +210,7 @@ test_closed_port_backoff(void **state)
 	td_kv_free(k);
 
 	/* Short windows: every attempt fails again, logged once per outage. */
-	k = td_kv_new(&(td_kv_opts){.url = url, .backoff_min_ms = 1, .backoff_max_ms = 2});
+	k = td_kv_new(&(td_kv_opts) { .url = url, .backoff_min_ms = 1, .backoff_max_ms = 2 });
 	int failures = 0;
 	int64_t deadline = td_mono_ms() + 5000;
 	while (failures < 3 && td_mono_ms() < deadline) {
@@ -223,11 +225,11 @@ test_closed_port_backoff(void **state)
 	td_kv_free(k);
 
 	/* A URL that does not parse never connects. */
-	k = td_kv_new(&(td_kv_opts){.url = "nonsense", .backoff_min_ms = 60000});
+	k = td_kv_new(&(td_kv_opts) { .url = "nonsense", .backoff_min_ms = 60000 });
 	assert_int_equal(td_kv_ensure(k), TD_ECONN);
 	assert_int_equal(td_kv_ensure(k), TD_EAGAIN);
 	td_kv_free(k);
-	k = td_kv_new(&(td_kv_opts){.url = NULL});
+	k = td_kv_new(&(td_kv_opts) { .url = NULL });
 	assert_int_equal(td_kv_ensure(k), TD_ECONN);
 	td_kv_free(k);
 }
@@ -238,7 +240,7 @@ typedef struct fake {
 	int lfd, port;
 	pthread_t thr;
 	const char *const *replies; /* one per command received; NULL: stay silent */
-	char got[2048];             /* everything received */
+	char got[2048]; /* everything received */
 	size_t ngot;
 } fake;
 
@@ -259,8 +261,7 @@ fake_main(void *arg)
 		if (f->replies[i] == NULL) {
 			/* Silent from here on: wait for the client to hang up. */
 			char sink[256];
-			while (read(c, sink, sizeof(sink)) > 0) {
-			}
+			while (read(c, sink, sizeof(sink)) > 0) { }
 			break;
 		}
 		ssize_t w = write(c, f->replies[i], strlen(f->replies[i]));
@@ -276,7 +277,7 @@ fake_start(fake *f, const char *const *replies)
 	memset(f, 0, sizeof(*f));
 	f->replies = replies;
 	f->lfd = socket(AF_INET, SOCK_STREAM, 0);
-	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 	assert_int_equal(bind(f->lfd, (struct sockaddr *)&a, sizeof(a)), 0);
 	assert_int_equal(listen(f->lfd, 4), 0);
 	socklen_t l = sizeof(a);
@@ -296,13 +297,13 @@ static void
 test_handshake_and_commands(void **state)
 {
 	(void)state;
-	static const char *const replies[] = {"+OK\r\n", "+OK\r\n", "+PONG\r\n",
-	    "-LOADING still loading\r\n", NULL};
+	static const char *const replies[]
+	    = { "+OK\r\n", "+OK\r\n", "+PONG\r\n", "-LOADING still loading\r\n", NULL };
 	fake f;
 	fake_start(&f, replies);
 	char url[80];
 	snprintf(url, sizeof(url), "redis://:sekret@127.0.0.1:%d/3", f.port);
-	td_kv *k = td_kv_new(&(td_kv_opts){.url = url, .cmd_timeout_ms = 300});
+	td_kv *k = td_kv_new(&(td_kv_opts) { .url = url, .cmd_timeout_ms = 300 });
 	assert_int_equal(td_kv_ensure(k), 0);
 	assert_true(td_kv_connected(k));
 	assert_non_null(td_kv_ctx(k));
@@ -315,7 +316,7 @@ test_handshake_and_commands(void **state)
 	assert_string_equal(r->str, "PONG");
 	freeReplyObject(r);
 	/* An error reply is a reply: the caller classifies it. */
-	const char *argv[] = {"GET", "k"};
+	const char *argv[] = { "GET", "k" };
 	r = td_kv_cmdargv(k, 2, argv, NULL, &rv);
 	assert_int_equal(rv, 0);
 	char err[64];
@@ -334,23 +335,25 @@ test_handshake_and_commands(void **state)
 	fake_stop(&f);
 	f.got[f.ngot] = '\0';
 	/* AUTH, then SELECT, then the commands, in that order. */
-	assert_string_equal(f.got, "*2\r\n$4\r\nAUTH\r\n$6\r\nsekret\r\n"
-	                           "*2\r\n$6\r\nSELECT\r\n$1\r\n3\r\n"
-	                           "*1\r\n$4\r\nPING\r\n"
-	                           "*2\r\n$3\r\nGET\r\n$1\r\nk\r\n"
-	                           "*1\r\n$4\r\nPING\r\n");
+	assert_string_equal(f.got,
+	    "*2\r\n$4\r\nAUTH\r\n$6\r\nsekret\r\n"
+	    "*2\r\n$6\r\nSELECT\r\n$1\r\n3\r\n"
+	    "*1\r\n$4\r\nPING\r\n"
+	    "*2\r\n$3\r\nGET\r\n$1\r\nk\r\n"
+	    "*1\r\n$4\r\nPING\r\n");
 }
 
 static void
 test_auth_refused(void **state)
 {
 	(void)state;
-	static const char *const replies[] = {"-WRONGPASS invalid username-password pair\r\n", NULL};
+	static const char *const replies[]
+	    = { "-WRONGPASS invalid username-password pair\r\n", NULL };
 	fake f;
 	fake_start(&f, replies);
 	char url[80];
 	snprintf(url, sizeof(url), "redis://:bad@127.0.0.1:%d", f.port);
-	td_kv *k = td_kv_new(&(td_kv_opts){.url = url, .backoff_min_ms = 60000});
+	td_kv *k = td_kv_new(&(td_kv_opts) { .url = url, .backoff_min_ms = 60000 });
 	int before = log_count("KV-CONNECT-FAIL");
 	assert_int_equal(td_kv_ensure(k), TD_ECONN);
 	assert_false(td_kv_connected(k));

@@ -123,8 +123,8 @@ test_logfmt_quotes_fields(void **state)
 	td_log_setup("my svc", "a=b", TD_LOG_LOGFMT);
 	LOG_INFO("TEST-Q", "m");
 	char *s = take(NULL);
-	assert_string_equal(strip_ts(s),
-	    "level=info svc=\"my svc\" node=\"a=b\" id=TEST-Q msg=\"m\"\n");
+	assert_string_equal(
+	    strip_ts(s), "level=info svc=\"my svc\" node=\"a=b\" id=TEST-Q msg=\"m\"\n");
 	free(s);
 }
 
@@ -153,7 +153,8 @@ test_json_line(void **state)
 	assert_int_equal(td_parse_time(json_string_value(json_object_get(o, "ts")), &us), 0);
 	/* Field order is fixed: ts first, msg last. */
 	assert_memory_equal(s, "{\"ts\":\"", 7);
-	assert_non_null(strstr(s, "\",\"level\":\"warn\",\"svc\":\"svc\",\"node\":\"node1\",\"id\":"));
+	assert_non_null(
+	    strstr(s, "\",\"level\":\"warn\",\"svc\":\"svc\",\"node\":\"node1\",\"id\":"));
 	json_decref(o);
 	free(s);
 
@@ -240,16 +241,22 @@ test_level_parse(void **state)
 		const char *in;
 		td_log_level lvl;
 	} good[] = {
-		{"fatal", TD_LOG_FATAL}, {"error", TD_LOG_ERROR}, {"warn", TD_LOG_WARN},
-		{"warning", TD_LOG_WARN}, {"info", TD_LOG_INFO}, {"debug", TD_LOG_DEBUG},
-		{"DEBUG", TD_LOG_DEBUG}, {"Warning", TD_LOG_WARN}, {"INFO", TD_LOG_INFO},
+		{ "fatal", TD_LOG_FATAL },
+		{ "error", TD_LOG_ERROR },
+		{ "warn", TD_LOG_WARN },
+		{ "warning", TD_LOG_WARN },
+		{ "info", TD_LOG_INFO },
+		{ "debug", TD_LOG_DEBUG },
+		{ "DEBUG", TD_LOG_DEBUG },
+		{ "Warning", TD_LOG_WARN },
+		{ "INFO", TD_LOG_INFO },
 	};
 	for (size_t i = 0; i < TD_ARRAY_LEN(good); i++) {
 		td_log_level l = TD_LOG_FATAL;
 		assert_int_equal(td_log_level_parse(good[i].in, &l), 0);
 		assert_int_equal(l, good[i].lvl);
 	}
-	static const char *const bad[] = {"", "verbose", "info ", " info", "err", "4", "trace"};
+	static const char *const bad[] = { "", "verbose", "info ", " info", "err", "4", "trace" };
 	for (size_t i = 0; i < TD_ARRAY_LEN(bad); i++) {
 		td_log_level l = TD_LOG_INFO;
 		assert_int_equal(td_log_level_parse(bad[i], &l), TD_EINVAL);
@@ -344,19 +351,24 @@ test_threads_do_not_interleave(void **state)
 		pthread_join(t[i], NULL);
 	}
 	char *s = take(NULL);
-	int seen[NTHREADS] = {0};
+	int seen[NTHREADS] = { 0 };
 	int lines = 0;
 	for (char *line = strtok(s, "\n"); line != NULL; line = strtok(NULL, "\n")) {
 		int id, i;
 		const char *rest = strip_ts(line);
-		assert_int_equal(sscanf(rest, "level=info svc=svc node=node1 id=TEST-MT msg=\"t=%d i=%d",
-		                     &id, &i),
+		assert_int_equal(
+		    sscanf(
+		        rest, "level=info svc=svc node=node1 id=TEST-MT msg=\"t=%d i=%d", &id, &i),
 		    2);
 		assert_true(id >= 0 && id < NTHREADS);
 		assert_int_equal(i, seen[id]); /* in order per thread, none lost */
 		seen[id]++;
-		assert_int_equal(strlen(rest), strlen("level=info svc=svc node=node1 id=TEST-MT msg=\"t=0 i=") +
-		                                   (i < 10 ? 1 : i < 100 ? 2 : 3) + 1 + 299 + 1);
+		assert_int_equal(strlen(rest),
+		    strlen("level=info svc=svc node=node1 id=TEST-MT msg=\"t=0 i=")
+		        + (i < 10         ? 1
+		                : i < 100 ? 2
+		                          : 3)
+		        + 1 + 299 + 1);
 		lines++;
 	}
 	assert_int_equal(lines, NTHREADS * NLINES);

@@ -98,8 +98,8 @@ check_exposition(const char *text)
 		}
 		if (strncmp(line, "# TYPE ", 7) == 0) {
 			char n[256], t[32];
-			if (sscanf(line + 7, "%255s %31s", n, t) != 2 || strcmp(n, fam) != 0 ||
-			    type[0] != '\0') {
+			if (sscanf(line + 7, "%255s %31s", n, t) != 2 || strcmp(n, fam) != 0
+			    || type[0] != '\0') {
 				fail_msg("TYPE not right after its HELP: %s", line);
 			}
 			if (strcmp(t, "counter") && strcmp(t, "gauge") && strcmp(t, "histogram")) {
@@ -120,9 +120,11 @@ check_exposition(const char *text)
 		if (strncmp(line, fam, strlen(fam)) != 0) {
 			fail_msg("sample outside its family %s: %s", fam, line);
 		}
-		snprintf(suffix, sizeof(suffix), "%.*s", (int)(nl - strlen(fam)), line + strlen(fam));
+		snprintf(
+		    suffix, sizeof(suffix), "%.*s", (int)(nl - strlen(fam)), line + strlen(fam));
 		if (strcmp(type, "histogram") == 0) {
-			if (strcmp(suffix, "_bucket") && strcmp(suffix, "_sum") && strcmp(suffix, "_count")) {
+			if (strcmp(suffix, "_bucket") && strcmp(suffix, "_sum")
+			    && strcmp(suffix, "_count")) {
 				fail_msg("bad histogram sample: %s", line);
 			}
 		} else if (suffix[0] != '\0') {
@@ -173,7 +175,8 @@ check_exposition(const char *text)
 		}
 		if (strcmp(suffix, "_bucket") == 0) {
 			double lv;
-			if (le[0] == '\0' || !parse_value(le, &lv) || lv <= last_le || v < last_bucket) {
+			if (le[0] == '\0' || !parse_value(le, &lv) || lv <= last_le
+			    || v < last_bucket) {
 				fail_msg("bad bucket order or count: %s", line);
 			}
 			last_le = lv;
@@ -247,21 +250,21 @@ test_gauge_values(void **state)
 		double v;
 		const char *out;
 	} cases[] = {
-		{0, "0"},
-		{1.5, "1.5"},
-		{-2, "-2"},
-		{0.1, "0.1"},
-		{1e-9, "1e-09"},
-		{123456.789, "123456.789"},
-		{1234567890123456.0, "1234567890123456"},
-		{9007199254740992.0, "9007199254740992"},
-		{1e20, "1e+20"},
-		{12345678901234567890.0, "1.2345678901234567e+19"},
-		{0.30000000000000004, "0.30000000000000004"},
-		{1.0 / 3.0, "0.3333333333333333"},
-		{NAN, "NaN"},
-		{INFINITY, "+Inf"},
-		{-INFINITY, "-Inf"},
+		{ 0, "0" },
+		{ 1.5, "1.5" },
+		{ -2, "-2" },
+		{ 0.1, "0.1" },
+		{ 1e-9, "1e-09" },
+		{ 123456.789, "123456.789" },
+		{ 1234567890123456.0, "1234567890123456" },
+		{ 9007199254740992.0, "9007199254740992" },
+		{ 1e20, "1e+20" },
+		{ 12345678901234567890.0, "1.2345678901234567e+19" },
+		{ 0.30000000000000004, "0.30000000000000004" },
+		{ 1.0 / 3.0, "0.3333333333333333" },
+		{ NAN, "NaN" },
+		{ INFINITY, "+Inf" },
+		{ -INFINITY, "-Inf" },
 	};
 	for (size_t i = 0; i < TD_ARRAY_LEN(cases); i++) {
 		td_metrics_reset();
@@ -269,8 +272,8 @@ test_gauge_values(void **state)
 		td_gauge_set(g, cases[i].v);
 		char *s = render();
 		char want[128];
-		snprintf(want, sizeof(want), "# HELP tandem_g g\n# TYPE tandem_g gauge\ntandem_g %s\n",
-		    cases[i].out);
+		snprintf(want, sizeof(want),
+		    "# HELP tandem_g g\n# TYPE tandem_g gauge\ntandem_g %s\n", cases[i].out);
 		if (strcmp(s, want) != 0) {
 			fail_msg("%.17g rendered as %s", cases[i].v, s);
 		}
@@ -335,15 +338,14 @@ static void
 test_histogram(void **state)
 {
 	(void)state;
-	static const double bounds[] = {0.1, 0.5, 1};
-	td_histogram *h = td_metrics_histogram("tandem_req_seconds", "request time",
-	    "method=\"INVITE\"", bounds, 3);
-	assert_ptr_equal(td_metrics_histogram("tandem_req_seconds", NULL, "method=\"INVITE\"",
-	                     bounds, 3),
-	    h);
+	static const double bounds[] = { 0.1, 0.5, 1 };
+	td_histogram *h = td_metrics_histogram(
+	    "tandem_req_seconds", "request time", "method=\"INVITE\"", bounds, 3);
+	assert_ptr_equal(
+	    td_metrics_histogram("tandem_req_seconds", NULL, "method=\"INVITE\"", bounds, 3), h);
 	td_histogram *u = td_metrics_histogram("tandem_req_seconds", NULL, NULL, bounds, 3);
 	assert_ptr_not_equal(u, h);
-	static const double obs[] = {0.05, 0.1, 0.3, 0.7, 2, 0.5};
+	static const double obs[] = { 0.05, 0.1, 0.3, 0.7, 2, 0.5 };
 	for (size_t i = 0; i < TD_ARRAY_LEN(obs); i++) {
 		td_histogram_observe(h, obs[i]);
 	}
@@ -372,7 +374,7 @@ static void
 test_histogram_close_bounds(void **state)
 {
 	(void)state;
-	static const double bounds[] = {0.1234567891, 0.1234567892, 1e-10, 2.5e12};
+	static const double bounds[] = { 0.1234567891, 0.1234567892, 1e-10, 2.5e12 };
 	td_histogram *h = td_metrics_histogram("tandem_close", "close", NULL, bounds, 2);
 	td_histogram_observe(h, 0.12345678915);
 	char *s = render();
@@ -431,7 +433,8 @@ test_quantile(void **state)
 	}
 	static const struct {
 		double q, want;
-	} qs[] = {{0.5, 50}, {0.9, 90}, {0.95, 95}, {0.99, 99}, {0.25, 25}, {1, 100}, {0.01, 1}};
+	} qs[] = { { 0.5, 50 }, { 0.9, 90 }, { 0.95, 95 }, { 0.99, 99 }, { 0.25, 25 }, { 1, 100 },
+		{ 0.01, 1 } };
 	for (size_t i = 0; i < TD_ARRAY_LEN(qs); i++) {
 		double got = td_histogram_quantile(h, qs[i].q);
 		if (fabs(got - qs[i].want) > 1e-9) {
@@ -500,7 +503,7 @@ test_reset(void **state)
 {
 	(void)state;
 	td_counter_inc(td_metrics_counter("tandem_a_total", "a", NULL));
-	static const double b[] = {1};
+	static const double b[] = { 1 };
 	td_histogram_observe(td_metrics_histogram("tandem_b", "b", NULL, b, 1), 1);
 	td_metrics_reset();
 	char *s = render();
@@ -516,7 +519,7 @@ static void
 test_kind_mismatch_aborts(void **state)
 {
 	(void)state;
-	static const double b[] = {1};
+	static const double b[] = { 1 };
 	for (int k = 0; k < 3; k++) {
 		pid_t pid = fork();
 		assert_true(pid >= 0);
@@ -524,7 +527,8 @@ test_kind_mismatch_aborts(void **state)
 			close(2);
 			td_counter_inc(td_metrics_counter("tandem_x", "x", NULL));
 			if (k == 0) {
-				td_histogram_observe(td_metrics_histogram("tandem_x", "x", "a=\"b\"", b, 1), 1);
+				td_histogram_observe(
+				    td_metrics_histogram("tandem_x", "x", "a=\"b\"", b, 1), 1);
 			} else if (k == 1) {
 				td_gauge_set(td_metrics_gauge("tandem_x", "x", NULL), 1);
 			} else {
@@ -558,7 +562,8 @@ hammer(void *arg)
 		td_histogram_observe(a->h, (double)(i % 4));
 		/* Registration from several threads returns the same series. */
 		if (i % 10000 == 0) {
-			assert_ptr_equal(td_metrics_counter("tandem_mt_total", "mt", "t=\"x\""), a->c);
+			assert_ptr_equal(
+			    td_metrics_counter("tandem_mt_total", "mt", "t=\"x\""), a->c);
 		}
 	}
 	return (NULL);
@@ -568,7 +573,7 @@ static void
 test_concurrent_updates(void **state)
 {
 	(void)state;
-	static const double b[] = {0.5, 1.5, 2.5};
+	static const double b[] = { 0.5, 1.5, 2.5 };
 	hammer_arg a = {
 		.c = td_metrics_counter("tandem_mt_total", "mt", "t=\"x\""),
 		.g = td_metrics_gauge("tandem_mt_gauge", "mt", NULL),

@@ -61,7 +61,7 @@ static int
 closed_port(void)
 {
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
 	socklen_t l = sizeof(a);
 	assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &l), 0);
@@ -76,8 +76,8 @@ test_closed_port_backoff(void **state)
 	int port = closed_port();
 	char dsn[128];
 	snprintf(dsn, sizeof(dsn), "host=127.0.0.1 port=%d dbname=voip user=tandem", port);
-	td_pg *p = td_pg_new(&(td_pg_opts){.dsn = dsn, .app_name = "pg_test",
-	    .backoff_min_ms = 60000, .backoff_max_ms = 120000});
+	td_pg *p = td_pg_new(&(td_pg_opts) {
+	    .dsn = dsn, .app_name = "pg_test", .backoff_min_ms = 60000, .backoff_max_ms = 120000 });
 	assert_false(td_pg_connected(p));
 	assert_null(td_pg_conn(p));
 	assert_int_equal(td_pg_ensure(p), TD_ECONN);
@@ -115,7 +115,8 @@ test_retries_log_once(void **state)
 	/* A URI works as well as keywords; the DSN's own settings win over ours. */
 	snprintf(dsn, sizeof(dsn), "postgresql://tandem@127.0.0.1:%d/voip?connect_timeout=2",
 	    closed_port());
-	td_pg *p = td_pg_new(&(td_pg_opts){.dsn = dsn, .backoff_min_ms = 1, .backoff_max_ms = 2});
+	td_pg *p
+	    = td_pg_new(&(td_pg_opts) { .dsn = dsn, .backoff_min_ms = 1, .backoff_max_ms = 2 });
 	int before = log_count("id=PG-CONNECT-FAIL");
 	int failures = 0;
 	int64_t deadline = td_mono_ms() + 10000;
@@ -132,7 +133,7 @@ test_retries_log_once(void **state)
 	td_pg_free(p);
 
 	/* A DSN that does not parse fails like an unreachable server. */
-	p = td_pg_new(&(td_pg_opts){.dsn = "host= = =", .backoff_min_ms = 60000});
+	p = td_pg_new(&(td_pg_opts) { .dsn = "host= = =", .backoff_min_ms = 60000 });
 	assert_int_equal(td_pg_ensure(p), TD_ECONN);
 	assert_int_equal(td_pg_ensure(p), TD_EAGAIN);
 	td_pg_free(p);
@@ -143,7 +144,7 @@ static void
 test_check_without_connection(void **state)
 {
 	(void)state;
-	td_pg *p = td_pg_new(&(td_pg_opts){.dsn = "host=127.0.0.1 port=1"});
+	td_pg *p = td_pg_new(&(td_pg_opts) { .dsn = "host=127.0.0.1 port=1" });
 	char err[128];
 	/* No result and no connection: a connection problem. */
 	assert_int_equal(td_pg_check(p, NULL, PGRES_COMMAND_OK, err, sizeof(err)), TD_ECONN);

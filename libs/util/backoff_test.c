@@ -58,7 +58,7 @@ test_grows_and_caps(void **state)
 	(void)state;
 	td_backoff b;
 	td_backoff_init(&b, 100, 5000);
-	static const int64_t ceilings[] = {100, 200, 400, 800, 1600, 3200, 5000, 5000, 5000};
+	static const int64_t ceilings[] = { 100, 200, 400, 800, 1600, 3200, 5000, 5000, 5000 };
 	for (size_t i = 0; i < TD_ARRAY_LEN(ceilings); i++) {
 		assert_int_equal(b.cur_ms, ceilings[i]);
 		fail_checked(&b);

@@ -85,7 +85,8 @@ test_printf_growth(void **state)
 	size_t o = 0;
 	for (int i = 0; i < 500; i++) {
 		td_buf_printf(&b, "%d:%s;", i, i % 2 ? "odd" : "even");
-		o += (size_t)snprintf(want + o, sizeof(want) - o, "%d:%s;", i, i % 2 ? "odd" : "even");
+		o += (size_t)snprintf(
+		    want + o, sizeof(want) - o, "%d:%s;", i, i % 2 ? "odd" : "even");
 	}
 	assert_false(td_buf_failed(&b));
 	assert_int_equal(b.len, o);

@@ -40,7 +40,7 @@ static void
 test_unknown_codes(void **state)
 {
 	(void)state;
-	static const int bad[] = {TD_EPERM - 1, -100, 1, 42, -2147483647 - 1};
+	static const int bad[] = { TD_EPERM - 1, -100, 1, 42, -2147483647 - 1 };
 	for (size_t i = 0; i < TD_ARRAY_LEN(bad); i++) {
 		assert_string_equal(td_strerror(bad[i]), "unknown error");
 	}
