@@ -10,7 +10,8 @@
  * subscriber dials the endpoints of the publishers it cares about.  Dialers
  * reconnect on their own, so either side may restart at any time.
  *
- * Pub/sub is best effort: a subscriber that is down or slow misses events
+ * Pub/sub is best effort: a subscriber that is down, or more than 1024
+ * events behind, misses events
  * (each Event carries a seq that counts per publisher and topic, so a
  * subscriber counts gaps in what it subscribed to, and nothing else).  Anything
  * that must not be lost goes through td_bus_submit (req/rep with an Ack

@@ -5,7 +5,8 @@
  * (waiting for Redis or PostgreSQL) without stalling other clients.
  *
  * The server reads the whole body (up to max_body; larger gets 413 without
- * calling the handler), then calls the handler once.  It answers
+ * calling the handler, at once when Content-Length declares it, so no
+ * "100 Continue" invites it), then calls the handler once.  It answers
  * "Expect: 100-continue" itself.
  */
 #ifndef TD_HTTP_HTTP_H
@@ -54,7 +55,11 @@ void td_http_stop(td_http_server *s);
 /* td_http_port returns the bound port (useful with ":0" in tests). */
 int td_http_port(const td_http_server *s);
 
-/* td_http_parse_listen: "host:port" -> sockaddr storage. */
+/*
+ * td_http_parse_listen: "1.2.3.4:80", "[::1]:80", ":80", "*:80" or "80"
+ * (numeric addresses only; IPv6 in brackets; port 0..65535 in digits) ->
+ * sockaddr storage of at least sizeof(struct sockaddr_in6).
+ */
 int td_http_parse_listen(const char *listen, void *ss, size_t sslen, bool *ipv6) TD_MUSTCHECK;
 
 /* Lookups on the request; the strings live as long as the request. */
