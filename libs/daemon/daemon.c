@@ -26,9 +26,7 @@
 #include "util/clock.h"
 #include "util/mem.h"
 
-#ifndef TANDEM_VERSION
-#define TANDEM_VERSION "dev"
-#endif
+#include "version.h" /* generated: TANDEM_VERSION */
 
 struct td_daemon {
 	const td_daemon_spec *spec;
