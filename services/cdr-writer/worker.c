@@ -27,7 +27,7 @@
 #include "kv/kv.h"
 #include "log/log.h"
 #include "pg/pg.h"
-#include "rows.h"
+#include "cdrdb/rows.h"
 #include "tandem/cdr.pb-c.h"
 #include "util/clock.h"
 #include "util/mem.h"
@@ -46,7 +46,7 @@ struct worker {
 	td_pg *pg;
 	bool *prepared;        /* prepared[n]: statement for n rows exists on this connection */
 	uint64_t pg_conn_seen; /* td_pg connects count when prepared[] was valid */
-	rows rows;
+	td_cdrdb_rows rows;
 	struct rowinfo {
 		int64_t received_us; /* for the end-to-end latency metric */
 		size_t item;         /* index of the row's item in the batch */
@@ -137,7 +137,7 @@ ensure_prepared(worker *w, size_t n, char *err, size_t errlen)
 	}
 	char name[32];
 	snprintf(name, sizeof(name), "cdrw_ins_%zu", n);
-	char *sql = rows_insert_sql(n);
+	char *sql = td_cdrdb_insert_sql(n);
 	PGresult *r = PQprepare(td_pg_conn(w->pg), name, sql, 0, NULL);
 	free(sql);
 	int rv = td_pg_check(w->pg, r, PGRES_COMMAND_OK, err, errlen);
@@ -156,12 +156,12 @@ exec_rows(worker *w, size_t first, size_t n, long *inserted, char *err, size_t e
 	if (rv != 0) {
 		return (rv);
 	}
-	const char **values = td_xcalloc(n * ROWS_NCOLS, sizeof(char *));
-	rows_params(&w->rows, first, n, values);
+	const char **values = td_xcalloc(n * TD_CDRDB_NCOLS, sizeof(char *));
+	td_cdrdb_rows_params(&w->rows, first, n, values);
 	char name[32];
 	snprintf(name, sizeof(name), "cdrw_ins_%zu", n);
 	int64_t t0 = td_mono_us();
-	PGresult *r = PQexecPrepared(td_pg_conn(w->pg), name, (int)(n * ROWS_NCOLS), values, NULL,
+	PGresult *r = PQexecPrepared(td_pg_conn(w->pg), name, (int)(n * TD_CDRDB_NCOLS), values, NULL,
 	    NULL, 0);
 	free(values);
 	rv = td_pg_check(w->pg, r, PGRES_COMMAND_OK, err, errlen);
@@ -193,7 +193,7 @@ static int
 write_batch(worker *w, const td_cdrq_batch *b)
 {
 	char err[512], why[256];
-	rows_reset(&w->rows);
+	td_cdrdb_rows_reset(&w->rows);
 	td_buf_reset(&w->dead);
 	if (b->n > w->ri_cap) {
 		w->ri_cap = b->n;
@@ -206,12 +206,12 @@ write_batch(worker *w, const td_cdrq_batch *b)
 			dead_add(w, &b->items[i], "not a valid tandem.CdrRecord");
 			continue;
 		}
-		if (rows_check(rec, why, sizeof(why)) != 0) {
+		if (td_cdrdb_check(rec, why, sizeof(why)) != 0) {
 			dead_add(w, &b->items[i], why);
 		} else {
 			w->ri[w->rows.n].received_us = rec->received_us;
 			w->ri[w->rows.n].item = i;
-			rows_add(&w->rows, rec);
+			td_cdrdb_rows_add(&w->rows, rec);
 		}
 		tandem__cdr_record__free_unpacked(rec, NULL);
 	}
@@ -364,7 +364,7 @@ worker_start(const writer_cfg *cfg, const char *writer_id, int idx, writer_metri
 	w->pg = td_pg_new(&(td_pg_opts){.dsn = cfg->pg_dsn, .app_name = "cdr-writer",
 	    .statement_timeout_ms = (int)cfg->pg_timeout_ms});
 	w->prepared = td_xcalloc((size_t)cfg->batch_max + 1, sizeof(bool));
-	rows_init(&w->rows);
+	td_cdrdb_rows_init(&w->rows);
 	td_buf_init(&w->dead, 0);
 	if (pthread_create(&w->thr, NULL, worker_main, w) != 0) {
 		td_die("CDRW-THREAD", "cannot start worker thread %d", idx);
@@ -382,7 +382,7 @@ worker_stop(worker *w)
 	pthread_join(w->thr, NULL);
 	td_kv_free(w->kv);
 	td_pg_free(w->pg);
-	rows_free(&w->rows);
+	td_cdrdb_rows_free(&w->rows);
 	td_buf_free(&w->dead);
 	free(w->prepared);
 	free(w->ri);

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* CdrRecord -> INSERT parameters for voip.cdr. */
-#include "rows.h"
+#include "cdrdb/rows.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,7 +10,7 @@
 #include "util/mem.h"
 
 /* Column order of every INSERT; keep in step with put_record(). */
-static const char *const cols[ROWS_NCOLS] = {"leg_uuid", "call_uuid", "leg", "source", "node",
+static const char *const cols[TD_CDRDB_NCOLS] = {"leg_uuid", "call_uuid", "leg", "source", "node",
     "direction", "caller_id_number", "caller_id_name", "destination_number", "context",
     "domain", "accountcode", "start_time", "answer_time", "end_time", "duration_s", "billsec",
     "billmsec", "hangup_cause", "hangup_cause_q850", "sip_term_status",
@@ -19,21 +19,21 @@ static const char *const cols[ROWS_NCOLS] = {"leg_uuid", "call_uuid", "leg", "so
     "remote_addr"};
 
 void
-rows_init(rows *r)
+td_cdrdb_rows_init(td_cdrdb_rows *r)
 {
 	memset(r, 0, sizeof(*r));
 	td_buf_init(&r->text, 0);
 }
 
 void
-rows_reset(rows *r)
+td_cdrdb_rows_reset(td_cdrdb_rows *r)
 {
 	td_buf_reset(&r->text);
 	r->n = 0;
 }
 
 void
-rows_free(rows *r)
+td_cdrdb_rows_free(td_cdrdb_rows *r)
 {
 	td_buf_free(&r->text);
 	free(r->off);
@@ -41,7 +41,7 @@ rows_free(rows *r)
 }
 
 int
-rows_check(const Tandem__CdrRecord *rec, char *why, size_t len)
+td_cdrdb_check(const Tandem__CdrRecord *rec, char *why, size_t len)
 {
 	if (rec->leg_uuid == NULL || rec->leg_uuid[0] == '\0') {
 		snprintf(why, len, "record has no leg_uuid");
@@ -64,16 +64,16 @@ rows_check(const Tandem__CdrRecord *rec, char *why, size_t len)
 
 /* Slot writers: each appends one parameter for the current row. */
 static size_t *
-slot(rows *r, int col)
+slot(td_cdrdb_rows *r, int col)
 {
-	return (&r->off[r->n * ROWS_NCOLS + (size_t)col]);
+	return (&r->off[r->n * TD_CDRDB_NCOLS + (size_t)col]);
 }
 
 static void
-put_str(rows *r, int col, const char *s, int nullable)
+put_str(td_cdrdb_rows *r, int col, const char *s, int nullable)
 {
 	if (s == NULL || (nullable && s[0] == '\0')) {
-		*slot(r, col) = ROWS_NULL;
+		*slot(r, col) = TD_CDRDB_NULL;
 		return;
 	}
 	*slot(r, col) = r->text.len;
@@ -81,10 +81,10 @@ put_str(rows *r, int col, const char *s, int nullable)
 }
 
 static void
-put_int(rows *r, int col, long long v, int zero_is_null)
+put_int(td_cdrdb_rows *r, int col, long long v, int zero_is_null)
 {
 	if (zero_is_null && v == 0) {
-		*slot(r, col) = ROWS_NULL;
+		*slot(r, col) = TD_CDRDB_NULL;
 		return;
 	}
 	*slot(r, col) = r->text.len;
@@ -93,10 +93,10 @@ put_int(rows *r, int col, long long v, int zero_is_null)
 }
 
 static void
-put_time(rows *r, int col, int64_t us)
+put_time(td_cdrdb_rows *r, int col, int64_t us)
 {
 	if (us <= 0) {
-		*slot(r, col) = ROWS_NULL;
+		*slot(r, col) = TD_CDRDB_NULL;
 		return;
 	}
 	char ts[40];
@@ -126,11 +126,11 @@ source_name(Tandem__CdrSource s)
 }
 
 void
-rows_add(rows *r, const Tandem__CdrRecord *rec)
+td_cdrdb_rows_add(td_cdrdb_rows *r, const Tandem__CdrRecord *rec)
 {
 	if (r->n == r->cap) {
 		r->cap = r->cap ? r->cap * 2 : 128;
-		r->off = td_xrealloc(r->off, r->cap * ROWS_NCOLS * sizeof(size_t));
+		r->off = td_xrealloc(r->off, r->cap * TD_CDRDB_NCOLS * sizeof(size_t));
 	}
 	int c = 0;
 	put_str(r, c++, rec->leg_uuid, 0);
@@ -167,7 +167,7 @@ rows_add(rows *r, const Tandem__CdrRecord *rec)
 		td_buf_printf(&r->text, "%.4f", rec->mos);
 		td_buf_putc(&r->text, '\0');
 	} else {
-		*slot(r, c) = ROWS_NULL;
+		*slot(r, c) = TD_CDRDB_NULL;
 	}
 	c++;
 	put_time(r, c++, rec->received_us);
@@ -176,27 +176,27 @@ rows_add(rows *r, const Tandem__CdrRecord *rec)
 }
 
 void
-rows_params(const rows *r, size_t first, size_t n, const char **values)
+td_cdrdb_rows_params(const td_cdrdb_rows *r, size_t first, size_t n, const char **values)
 {
-	for (size_t i = 0; i < n * ROWS_NCOLS; i++) {
-		size_t o = r->off[first * ROWS_NCOLS + i];
-		values[i] = o == ROWS_NULL ? NULL : r->text.data + o;
+	for (size_t i = 0; i < n * TD_CDRDB_NCOLS; i++) {
+		size_t o = r->off[first * TD_CDRDB_NCOLS + i];
+		values[i] = o == TD_CDRDB_NULL ? NULL : r->text.data + o;
 	}
 }
 
 char *
-rows_insert_sql(size_t n)
+td_cdrdb_insert_sql(size_t n)
 {
 	td_buf b = TD_BUF_INIT;
 	td_buf_puts(&b, "INSERT INTO voip.cdr (");
-	for (int c = 0; c < ROWS_NCOLS; c++) {
+	for (int c = 0; c < TD_CDRDB_NCOLS; c++) {
 		td_buf_printf(&b, "%s%s", c ? ", " : "", cols[c]);
 	}
 	td_buf_puts(&b, ") VALUES ");
 	size_t p = 1;
 	for (size_t i = 0; i < n; i++) {
 		td_buf_puts(&b, i ? ", (" : "(");
-		for (int c = 0; c < ROWS_NCOLS; c++) {
+		for (int c = 0; c < TD_CDRDB_NCOLS; c++) {
 			td_buf_printf(&b, "%s$%zu", c ? "," : "", p++);
 		}
 		td_buf_putc(&b, ')');

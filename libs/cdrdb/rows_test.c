@@ -9,7 +9,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "rows.h"
+#include "cdrdb/rows.h"
 
 static Tandem__CdrRecord
 sample(void)
@@ -34,10 +34,10 @@ sample(void)
 
 /* col finds a column's parameter in row 0. */
 static const char *
-col(const rows *r, int c)
+col(const td_cdrdb_rows *r, int c)
 {
-	const char *v[ROWS_NCOLS];
-	rows_params(r, 0, 1, v);
+	const char *v[TD_CDRDB_NCOLS];
+	td_cdrdb_rows_params(r, 0, 1, v);
 	return (v[c]);
 }
 
@@ -45,10 +45,10 @@ static void
 test_params(void **state)
 {
 	(void)state;
-	rows r;
-	rows_init(&r);
+	td_cdrdb_rows r;
+	td_cdrdb_rows_init(&r);
 	Tandem__CdrRecord rec = sample();
-	rows_add(&r, &rec);
+	td_cdrdb_rows_add(&r, &rec);
 	assert_int_equal(r.n, 1);
 	assert_string_equal(col(&r, 0), "leg-1");
 	assert_string_equal(col(&r, 1), "call-1");
@@ -64,33 +64,33 @@ test_params(void **state)
 	assert_string_equal(col(&r, 19), "16");
 	assert_null(col(&r, 20));                    /* no SIP status */
 	assert_string_equal(col(&r, 29), "4.4920");
-	rows_free(&r);
+	td_cdrdb_rows_free(&r);
 }
 
 static void
 test_many_rows_stable_pointers(void **state)
 {
 	(void)state;
-	rows r;
-	rows_init(&r);
+	td_cdrdb_rows r;
+	td_cdrdb_rows_init(&r);
 	char ids[300][16];
 	for (int i = 0; i < 300; i++) {
 		Tandem__CdrRecord rec = sample();
 		snprintf(ids[i], sizeof(ids[i]), "leg-%d", i);
 		rec.leg_uuid = ids[i];
-		rows_add(&r, &rec);
+		td_cdrdb_rows_add(&r, &rec);
 	}
-	const char **v = calloc(300 * ROWS_NCOLS, sizeof(char *));
-	rows_params(&r, 0, 300, v);
+	const char **v = calloc(300 * TD_CDRDB_NCOLS, sizeof(char *));
+	td_cdrdb_rows_params(&r, 0, 300, v);
 	for (int i = 0; i < 300; i++) {
-		assert_string_equal(v[i * ROWS_NCOLS], ids[i]);
+		assert_string_equal(v[i * TD_CDRDB_NCOLS], ids[i]);
 	}
-	rows_params(&r, 299, 1, v);
+	td_cdrdb_rows_params(&r, 299, 1, v);
 	assert_string_equal(v[0], "leg-299");
 	free(v);
-	rows_reset(&r);
+	td_cdrdb_rows_reset(&r);
 	assert_int_equal(r.n, 0);
-	rows_free(&r);
+	td_cdrdb_rows_free(&r);
 }
 
 static void
@@ -99,16 +99,16 @@ test_check(void **state)
 	(void)state;
 	char why[128];
 	Tandem__CdrRecord rec = sample();
-	assert_int_equal(rows_check(&rec, why, sizeof(why)), 0);
+	assert_int_equal(td_cdrdb_check(&rec, why, sizeof(why)), 0);
 	rec.leg_uuid = (char *)"";
-	assert_int_equal(rows_check(&rec, why, sizeof(why)), -1);
+	assert_int_equal(td_cdrdb_check(&rec, why, sizeof(why)), -1);
 	assert_non_null(strstr(why, "leg_uuid"));
 	rec = sample();
 	rec.start_us = 0;
-	assert_int_equal(rows_check(&rec, why, sizeof(why)), -1);
+	assert_int_equal(td_cdrdb_check(&rec, why, sizeof(why)), -1);
 	rec = sample();
 	rec.end_us = rec.start_us - 1;
-	assert_int_equal(rows_check(&rec, why, sizeof(why)), -1);
+	assert_int_equal(td_cdrdb_check(&rec, why, sizeof(why)), -1);
 	assert_non_null(strstr(why, "ends before"));
 }
 
@@ -116,7 +116,7 @@ static void
 test_sql(void **state)
 {
 	(void)state;
-	char *sql = rows_insert_sql(2);
+	char *sql = td_cdrdb_insert_sql(2);
 	assert_non_null(strstr(sql, "INSERT INTO voip.cdr (leg_uuid, call_uuid, leg,"));
 	assert_non_null(strstr(sql, "VALUES ($1,$2,"));
 	assert_non_null(strstr(sql, ",$32), ($33,"));
