@@ -168,8 +168,8 @@ $(B)/fuzz/%: fuzz/%.c $(LIBTANDEM)
 	$(Q)$(call say,FUZZ,$@)$(CC) $(CPPFLAGS) $(CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $< $(LIBTANDEM) $(LDLIBS)
 
 # --- housekeeping --------------------------------------------------------------
-check-config-docs:
-	scripts/check-config-docs
+check-config-docs: all
+	scripts/gen-config-docs --check
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

@@ -3,6 +3,7 @@
 #ifndef CDR_LOAD_LOAD_H
 #define CDR_LOAD_LOAD_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "template.h"
@@ -14,7 +15,9 @@ typedef struct post_opts {
 	tmpl_encoding enc;
 	int retries;         /* re-POSTs of the same body after a failure, like mod_json_cdr */
 	int retry_delay_ms;
-	const char *userpwd; /* "user:pass" for Basic auth, or NULL */
+	const char *auth_header; /* "Authorization: Basic ..." or NULL */
+	bool new_connection;     /* one TCP connection per CDR, as mod_json_cdr does */
+	int threads;             /* event-loop threads sharing the connections */
 	const char *acked_path; /* file: one "uuid<TAB>post_us" line per acknowledged CDR */
 } post_opts;
 

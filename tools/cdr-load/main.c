@@ -3,8 +3,8 @@
  * cdr-load: load generator for the CDR path.
  *
  *   cdr-load post --url URL --template FILE [--count N] [--concurrency C]
- *            [--encoding json|form|base64] [--retries R] [--retry-delay MS]
- *            [--user U:P] [--acked FILE]
+ *            [--threads T] [--new-connection] [--encoding json|form|base64]
+ *            [--retries R] [--retry-delay MS] [--user U:P] [--acked FILE]
  *       POSTs N CDRs, each a fresh leg of the template, as FreeSWITCH's
  *       mod_json_cdr does; records every acknowledged leg in --acked.
  *   cdr-load raw --dsn DSN [--rows N] [--batch B] [--concurrency C]
@@ -43,7 +43,8 @@ static void
 usage(void)
 {
 	fputs("usage: cdr-load post --url URL --template FILE [--count N] [--concurrency C]\n"
-	      "                     [--encoding json|form|base64] [--retries R] [--retry-delay MS]\n"
+	      "                     [--threads T] [--new-connection] [--encoding json|form|base64]\n"
+	      "                     [--retries R] [--retry-delay MS]\n"
 	      "                     [--user USER:PASS] [--acked FILE]\n"
 	      "       cdr-load raw --dsn DSN [--rows N] [--batch B] [--concurrency C]\n",
 	    stderr);
@@ -58,13 +59,16 @@ main(int argc, char **argv)
 	    {"retries", required_argument, NULL, 'r'}, {"retry-delay", required_argument, NULL, 'd'},
 	    {"user", required_argument, NULL, 'U'}, {"acked", required_argument, NULL, 'a'},
 	    {"dsn", required_argument, NULL, 'D'}, {"rows", required_argument, NULL, 'R'},
-	    {"batch", required_argument, NULL, 'b'}, {NULL, 0, NULL, 0}};
+	    {"batch", required_argument, NULL, 'b'}, {"threads", required_argument, NULL, 'T'},
+	    {"new-connection", no_argument, NULL, 'N'}, {NULL, 0, NULL, 0}};
 	if (argc < 2 || sodium_init() < 0) {
 		usage();
 		return (2);
 	}
 	const char *mode = argv[1];
-	post_opts po = {.count = 1000, .concurrency = 16, .enc = ENC_JSON, .retry_delay_ms = 200};
+	post_opts po = {.count = 1000, .concurrency = 16, .enc = ENC_JSON, .retry_delay_ms = 200,
+	    .threads = 2};
+	char auth[512];
 	raw_opts ro = {.rows = 100000, .batch = 100, .concurrency = 2};
 	const char *tpath = NULL;
 	int c;
@@ -82,7 +86,16 @@ main(int argc, char **argv)
 			break;
 		case 'r': po.retries = atoi(optarg); break;
 		case 'd': po.retry_delay_ms = atoi(optarg); break;
-		case 'U': po.userpwd = optarg; break;
+		case 'U': {
+			char b64[400];
+			sodium_bin2base64(b64, sizeof(b64), (const unsigned char *)optarg, strlen(optarg),
+			    sodium_base64_VARIANT_ORIGINAL);
+			snprintf(auth, sizeof(auth), "Authorization: Basic %s", b64);
+			po.auth_header = auth;
+			break;
+		}
+		case 'T': po.threads = atoi(optarg); break;
+		case 'N': po.new_connection = true; break;
 		case 'a': po.acked_path = optarg; break;
 		case 'D': ro.dsn = optarg; break;
 		case 'R': ro.rows = atol(optarg); break;
