@@ -122,6 +122,10 @@ test_bad_bodies(void **state)
 	want_err("cdr=ab=c", NULL, TD_EINVAL, "not valid base64");
 	want_err("cdr=e", NULL, TD_EINVAL, "not valid base64");
 	want_err("cdr=eyJhIjoxfQ===", NULL, TD_EINVAL, "not valid base64");
+	/* what OpenSSL's lax decoder would take, refused before it sees it */
+	want_err("cdr=eyJh=joxfQ==", NULL, TD_EINVAL, "not valid base64");
+	want_err("cdr=eyJhIjox====", NULL, TD_EINVAL, "not valid base64");
+	want_err("cdr=eyJhIjoxf===", NULL, TD_EINVAL, "not valid base64");
 	/* decodes, but not to a JSON object */
 	want_err("cdr=aGVsbG8=", NULL, TD_EINVAL, "does not decode to a JSON object"); /* hello */
 	want_err("cdr=%5B1%5D", NULL, TD_EINVAL, "does not decode to a JSON object");

@@ -75,67 +75,78 @@ typedef struct parser {
 
 typedef struct var_name {
 	const char *name;
-	int field;
+	unsigned char len;
+	unsigned char field;
 } var_name;
+
+#define VN(lit, f)                                                                                 \
+	{                                                                                          \
+		lit, sizeof(lit) - 1, f                                                            \
+	}
 
 /* Sorted by strcmp(); td_cdr__var_field() does a binary search. */
 static const var_name var_names[] = {
-	{ "FreeSWITCH-Switchname", TD_F_V_FS_SWITCHNAME },
-	{ "accountcode", TD_F_V_ACCOUNTCODE },
-	{ "answer_epoch", TD_F_V_ANSWER_EPOCH },
-	{ "answer_uepoch", TD_F_V_ANSWER_UEPOCH },
-	{ "billmsec", TD_F_V_BILLMSEC },
-	{ "billsec", TD_F_V_BILLSEC },
-	{ "call_uuid", TD_F_V_CALL_UUID },
-	{ "cc_agent", TD_F_V_CC_AGENT },
-	{ "cc_cancel_reason", TD_F_V_CC_CANCEL_REASON },
-	{ "cc_member_session_uuid", TD_F_V_CC_MEMBER_SESSION_UUID },
-	{ "cc_queue", TD_F_V_CC_QUEUE },
-	{ "cc_queue_answered_epoch", TD_F_V_CC_QUEUE_ANSWERED_EPOCH },
-	{ "cc_queue_joined_epoch", TD_F_V_CC_QUEUE_JOINED_EPOCH },
-	{ "cc_record_filename", TD_F_V_CC_RECORD_FILENAME },
-	{ "dialed_user", TD_F_V_DIALED_USER },
-	{ "direction", TD_F_V_DIRECTION },
-	{ "domain_name", TD_F_V_DOMAIN_NAME },
-	{ "duration", TD_F_V_DURATION },
-	{ "effective_caller_id_name", TD_F_V_EFF_CID_NAME },
-	{ "effective_caller_id_number", TD_F_V_EFF_CID_NUMBER },
-	{ "end_epoch", TD_F_V_END_EPOCH },
-	{ "end_uepoch", TD_F_V_END_UEPOCH },
-	{ "execute_on_answer", TD_F_V_EXECUTE_ON_ANSWER },
-	{ "hangup_cause", TD_F_V_HANGUP_CAUSE },
-	{ "hangup_cause_q850", TD_F_V_HANGUP_CAUSE_Q850 },
-	{ "originating_leg_uuid", TD_F_V_ORIGINATING_LEG_UUID },
-	{ "record_name", TD_F_V_RECORD_NAME },
-	{ "record_path", TD_F_V_RECORD_PATH },
-	{ "rtp_audio_in_mos", TD_F_V_RTP_AUDIO_IN_MOS },
-	{ "sip_call_id", TD_F_V_SIP_CALL_ID },
-	{ "sip_from_display", TD_F_V_SIP_FROM_DISPLAY },
-	{ "sip_from_user", TD_F_V_SIP_FROM_USER },
-	{ "sip_hangup_disposition", TD_F_V_SIP_HANGUP_DISPOSITION },
-	{ "sip_req_host", TD_F_V_SIP_REQ_HOST },
-	{ "sip_req_user", TD_F_V_SIP_REQ_USER },
-	{ "sip_term_status", TD_F_V_SIP_TERM_STATUS },
-	{ "sip_to_user", TD_F_V_SIP_TO_USER },
-	{ "start_epoch", TD_F_V_START_EPOCH },
-	{ "start_uepoch", TD_F_V_START_UEPOCH },
-	{ "user_context", TD_F_V_USER_CONTEXT },
-	{ "uuid", TD_F_V_UUID },
+	VN("FreeSWITCH-Switchname", TD_F_V_FS_SWITCHNAME),
+	VN("accountcode", TD_F_V_ACCOUNTCODE),
+	VN("answer_epoch", TD_F_V_ANSWER_EPOCH),
+	VN("answer_uepoch", TD_F_V_ANSWER_UEPOCH),
+	VN("billmsec", TD_F_V_BILLMSEC),
+	VN("billsec", TD_F_V_BILLSEC),
+	VN("call_uuid", TD_F_V_CALL_UUID),
+	VN("cc_agent", TD_F_V_CC_AGENT),
+	VN("cc_cancel_reason", TD_F_V_CC_CANCEL_REASON),
+	VN("cc_member_session_uuid", TD_F_V_CC_MEMBER_SESSION_UUID),
+	VN("cc_queue", TD_F_V_CC_QUEUE),
+	VN("cc_queue_answered_epoch", TD_F_V_CC_QUEUE_ANSWERED_EPOCH),
+	VN("cc_queue_joined_epoch", TD_F_V_CC_QUEUE_JOINED_EPOCH),
+	VN("cc_record_filename", TD_F_V_CC_RECORD_FILENAME),
+	VN("dialed_user", TD_F_V_DIALED_USER),
+	VN("direction", TD_F_V_DIRECTION),
+	VN("domain_name", TD_F_V_DOMAIN_NAME),
+	VN("duration", TD_F_V_DURATION),
+	VN("effective_caller_id_name", TD_F_V_EFF_CID_NAME),
+	VN("effective_caller_id_number", TD_F_V_EFF_CID_NUMBER),
+	VN("end_epoch", TD_F_V_END_EPOCH),
+	VN("end_uepoch", TD_F_V_END_UEPOCH),
+	VN("execute_on_answer", TD_F_V_EXECUTE_ON_ANSWER),
+	VN("hangup_cause", TD_F_V_HANGUP_CAUSE),
+	VN("hangup_cause_q850", TD_F_V_HANGUP_CAUSE_Q850),
+	VN("originating_leg_uuid", TD_F_V_ORIGINATING_LEG_UUID),
+	VN("record_name", TD_F_V_RECORD_NAME),
+	VN("record_path", TD_F_V_RECORD_PATH),
+	VN("rtp_audio_in_mos", TD_F_V_RTP_AUDIO_IN_MOS),
+	VN("sip_call_id", TD_F_V_SIP_CALL_ID),
+	VN("sip_from_display", TD_F_V_SIP_FROM_DISPLAY),
+	VN("sip_from_user", TD_F_V_SIP_FROM_USER),
+	VN("sip_hangup_disposition", TD_F_V_SIP_HANGUP_DISPOSITION),
+	VN("sip_req_host", TD_F_V_SIP_REQ_HOST),
+	VN("sip_req_user", TD_F_V_SIP_REQ_USER),
+	VN("sip_term_status", TD_F_V_SIP_TERM_STATUS),
+	VN("sip_to_user", TD_F_V_SIP_TO_USER),
+	VN("start_epoch", TD_F_V_START_EPOCH),
+	VN("start_uepoch", TD_F_V_START_UEPOCH),
+	VN("user_context", TD_F_V_USER_CONTEXT),
+	VN("uuid", TD_F_V_UUID),
 };
 
 _Static_assert(TD_ARRAY_LEN(var_names) == TD_F__COUNT - TD_F_V_FIRST,
     "every variables field has exactly one name");
 
-/* cmpn compares a (p, n) key with a C string the way strcmp() orders them. */
+/* cmpnm compares (p, n) with (s, m) the way strcmp() orders them. */
 static int
-cmpn(const char *p, size_t n, const char *s)
+cmpnm(const char *p, size_t n, const char *s, size_t m)
 {
-	size_t m = strlen(s);
 	int c = memcmp(p, s, n < m ? n : m);
 	if (c != 0) {
 		return (c);
 	}
 	return (n < m ? -1 : (n > m ? 1 : 0));
+}
+
+static int
+cmpn(const char *p, size_t n, const char *s)
+{
+	return (cmpnm(p, n, s, strlen(s)));
 }
 
 int
@@ -147,7 +158,7 @@ td_cdr__var_field(const char *name, size_t n)
 	}
 	while (lo < hi) {
 		size_t mid = (lo + hi) / 2;
-		int c = cmpn(name, n, var_names[mid].name);
+		int c = cmpnm(name, n, var_names[mid].name, var_names[mid].len);
 		if (c == 0) {
 			return (var_names[mid].field);
 		}
