@@ -5,6 +5,7 @@
  * record produced must hold the mapper's promises and survive pack/unpack.
  * Seeds: fuzz/corpus/cdr_map/ (the samples in every encoding).
  */
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,9 +23,51 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 		}                                                                                  \
 	} while (0)
 
+/* utf8_ok: an independent UTF-8 check (RFC 3629: no overlongs, surrogates, > U+10FFFF). */
+static bool
+utf8_ok(const unsigned char *s)
+{
+	while (*s != 0) {
+		unsigned c = *s, need, min;
+		if (c < 0x80) {
+			s++;
+			continue;
+		} else if ((c & 0xE0) == 0xC0) {
+			need = 1, min = 0x80, c &= 0x1F;
+		} else if ((c & 0xF0) == 0xE0) {
+			need = 2, min = 0x800, c &= 0x0F;
+		} else if ((c & 0xF8) == 0xF0) {
+			need = 3, min = 0x10000, c &= 0x07;
+		} else {
+			return (false);
+		}
+		for (unsigned i = 1; i <= need; i++) {
+			if ((s[i] & 0xC0) != 0x80) {
+				return (false);
+			}
+			c = (c << 6) | (s[i] & 0x3F);
+		}
+		if (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF)) {
+			return (false);
+		}
+		s += need + 1;
+	}
+	return (true);
+}
+
 static void
 check_record(const Tandem__CdrRecord *r)
 {
+	/* every string field, found through the descriptor: bounded, valid UTF-8 */
+	const ProtobufCMessageDescriptor *d = &tandem__cdr_record__descriptor;
+	for (unsigned i = 0; i < d->n_fields; i++) {
+		if (d->fields[i].type == PROTOBUF_C_TYPE_STRING) {
+			const char *s
+			    = *(char *const *)(const void *)((const char *)r + d->fields[i].offset);
+			CHECK(s != NULL && strlen(s) <= TD_CDR_MAX_PATH);
+			CHECK(utf8_ok((const unsigned char *)s));
+		}
+	}
 	CHECK(r->leg_uuid[0] != '\0' && strlen(r->leg_uuid) <= TD_CDR_MAX_ID);
 	CHECK(r->call_uuid[0] != '\0' && strlen(r->call_uuid) <= TD_CDR_MAX_ID);
 	CHECK(strlen(r->caller_id_name) <= TD_CDR_MAX_ID);
