@@ -26,7 +26,7 @@ static int
 reply_check(td_kv *kv, redisReply *r, int rv, char *err, size_t errlen)
 {
 	if (r == NULL) {
-		snprintf(err, errlen, "redis: %s", td_strerror(rv));
+		snprintf(err, errlen, "redis: %s (%s)", td_strerror(rv), td_kv_last_error(kv));
 		return (rv);
 	}
 	int e = td_kv_reply_err(kv, r, err, errlen);
@@ -116,7 +116,9 @@ move(td_kv *kv, const char *queue, const char *processing, size_t n, td_cdrq_bat
     char *err, size_t errlen)
 {
 	int rv;
-	redisReply *r = td_kv_cmd(kv, &rv, "EVAL %s 2 %s %s %zu", move_script, queue, processing, n);
+	/* hiredis 0.14's formatter knows %d/%ld/%lld but not %zu. */
+	redisReply *r = td_kv_cmd(kv, &rv, "EVAL %s 2 %s %s %lu", move_script, queue, processing,
+	    (unsigned long)n);
 	if ((rv = reply_check(kv, r, rv, err, errlen)) != 0) {
 		return (rv);
 	}

@@ -13,6 +13,7 @@ typedef struct collector_cfg {
 	char *http_path;          /* http.path: where mod_json_cdr POSTs */
 	int64_t http_max_body;    /* http.max_body */
 	long long http_max_conns; /* http.max_connections */
+	long long http_threads;   /* http.threads */
 	char *auth_user;          /* http.auth_user: "" = no auth */
 	char *auth_password;      /* http.auth_password */
 	char *redis_url;          /* redis.url */

@@ -19,6 +19,8 @@ const td_cfg_key collector_cfg_keys[] = {
         "largest CDR body accepted (larger gets 413)"},
     {"http.max_connections", TD_CFG_INT, OFF(http_max_conns), "512", 1, 65536, NULL, 0,
         "concurrent HTTP connections (one thread each)"},
+    {"http.threads", TD_CFG_INT, OFF(http_threads), "2", 0, 64, NULL, 0,
+        "HTTP event-loop threads; 0 = a thread per connection"},
     {"http.auth_user", TD_CFG_STR, OFF(auth_user), "", 0, 0, NULL, 0,
         "Basic auth user FreeSWITCH sends (json_cdr 'cred'); empty = no auth"},
     {"http.auth_password", TD_CFG_STR, OFF(auth_password), "", 0, 0, NULL, TD_CFG_SECRET,

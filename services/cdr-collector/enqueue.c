@@ -3,7 +3,9 @@
 #include "enqueue.h"
 
 #include <pthread.h>
+#include <semaphore.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,16 +15,17 @@
 #include "util/clock.h"
 #include "util/mem.h"
 
-/* A submission; lives on the submitting thread's stack until done. */
+/* A submission; owned by the enqueuer from submit until its callback ran. */
 typedef struct item {
 	struct item *next;
 	const char *key;
-	const void *data;
+	void *data; /* owned */
 	size_t len;
 	long trim;
 	int64_t deadline_ms;
-	int rv;
-	bool done;
+	int64_t t0_us;
+	enq_done_fn done;
+	void *arg;
 } item;
 
 struct enq {
@@ -31,25 +34,28 @@ struct enq {
 	pthread_t thr;
 	pthread_mutex_t lock;
 	pthread_cond_t work; /* pending became non-empty, or stop */
-	pthread_cond_t done; /* some items completed */
 	item *head, *tail;   /* pending, FIFO */
 	bool stop;
 	_Atomic bool redis_up;
 	td_kv *kv; /* enqueuer thread only */
 };
 
+/* complete hands each item its result and frees it. */
 static void
 complete(enq *e, item *list, int rv)
 {
-	pthread_mutex_lock(&e->lock);
+	int64_t now = td_mono_us();
 	for (item *it = list; it != NULL;) {
 		item *next = it->next;
-		it->rv = rv;
-		it->done = true;
+		if (rv == 0) {
+			td_histogram_observe(e->m->enqueue_seconds, (double)(now - it->t0_us) / 1e6);
+		}
+		td_gauge_add(e->m->in_flight, -1);
+		it->done(it->arg, rv);
+		free(it->data);
+		free(it);
 		it = next;
 	}
-	pthread_cond_broadcast(&e->done);
-	pthread_mutex_unlock(&e->lock);
 }
 
 /* push_group pushes every item of list whose key is key (one LPUSH). */
@@ -206,7 +212,6 @@ enq_start(const collector_cfg *cfg, collector_metrics *m)
 	e->m = m;
 	pthread_mutex_init(&e->lock, NULL);
 	pthread_cond_init(&e->work, NULL);
-	pthread_cond_init(&e->done, NULL);
 	e->kv = td_kv_new(&(td_kv_opts){.url = cfg->redis_url, .cmd_timeout_ms = 2000});
 	if (pthread_create(&e->thr, NULL, enq_main, e) != 0) {
 		td_die("CDRC-THREAD", "cannot start the enqueuer thread");
@@ -221,47 +226,80 @@ enq_stop(enq *e)
 		return;
 	}
 	pthread_mutex_lock(&e->lock);
+	if (e->stop) {
+		pthread_mutex_unlock(&e->lock);
+		return;
+	}
 	e->stop = true;
 	pthread_cond_signal(&e->work);
 	pthread_mutex_unlock(&e->lock);
 	pthread_join(e->thr, NULL);
+}
+
+void
+enq_free(enq *e)
+{
+	if (e == NULL) {
+		return;
+	}
+	enq_stop(e);
 	td_kv_free(e->kv);
 	pthread_cond_destroy(&e->work);
-	pthread_cond_destroy(&e->done);
 	pthread_mutex_destroy(&e->lock);
 	free(e);
+}
+
+void
+enq_submit_async(enq *e, const char *key, void *data, size_t len, long trim, int64_t timeout_ms,
+    enq_done_fn done, void *arg)
+{
+	item *it = TD_NEW(item);
+	*it = (item){.key = key, .data = data, .len = len, .trim = trim,
+	    .deadline_ms = td_mono_ms() + timeout_ms, .t0_us = td_mono_us(), .done = done,
+	    .arg = arg};
+	td_gauge_add(e->m->in_flight, 1);
+	pthread_mutex_lock(&e->lock);
+	if (e->stop) {
+		pthread_mutex_unlock(&e->lock);
+		complete(e, it, TD_ECLOSED);
+		return;
+	}
+	if (e->tail != NULL) {
+		e->tail->next = it;
+	} else {
+		e->head = it;
+	}
+	e->tail = it;
+	pthread_cond_signal(&e->work);
+	pthread_mutex_unlock(&e->lock);
+}
+
+/* A synchronous submission waits on its own semaphore: only it is woken. */
+typedef struct waiter {
+	sem_t sem;
+	int rv;
+} waiter;
+
+static void
+wake(void *arg, int rv)
+{
+	waiter *w = arg;
+	w->rv = rv;
+	sem_post(&w->sem);
 }
 
 int
 enq_submit(enq *e, const char *key, const void *data, size_t len, long trim, int64_t timeout_ms)
 {
-	int64_t t0 = td_mono_us();
-	item it = {.key = key, .data = data, .len = len, .trim = trim,
-	    .deadline_ms = td_mono_ms() + timeout_ms};
-	td_gauge_add(e->m->in_flight, 1);
-	pthread_mutex_lock(&e->lock);
-	if (e->stop) {
-		pthread_mutex_unlock(&e->lock);
-		td_gauge_add(e->m->in_flight, -1);
-		return (TD_ECLOSED);
+	waiter w = {.rv = TD_EIO};
+	sem_init(&w.sem, 0, 0);
+	void *copy = td_xmalloc(len ? len : 1);
+	memcpy(copy, data, len);
+	enq_submit_async(e, key, copy, len, trim, timeout_ms, wake, &w);
+	while (sem_wait(&w.sem) != 0) {
 	}
-	if (e->tail != NULL) {
-		e->tail->next = &it;
-	} else {
-		e->head = &it;
-	}
-	e->tail = &it;
-	pthread_cond_signal(&e->work);
-	/* The enqueuer completes every item by its deadline; wait for that. */
-	while (!it.done) {
-		pthread_cond_wait(&e->done, &e->lock);
-	}
-	pthread_mutex_unlock(&e->lock);
-	td_gauge_add(e->m->in_flight, -1);
-	if (it.rv == 0) {
-		td_histogram_observe(e->m->enqueue_seconds, (double)(td_mono_us() - t0) / 1e6);
-	}
-	return (it.rv);
+	sem_destroy(&w.sem);
+	return (w.rv);
 }
 
 bool

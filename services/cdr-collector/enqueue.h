@@ -18,7 +18,27 @@
 typedef struct enq enq;
 
 enq *enq_start(const collector_cfg *cfg, collector_metrics *m);
+/*
+ * enq_stop fails everything pending with TD_ECLOSED and every later
+ * submission at once; enq_free (after the producers are gone) frees it.
+ */
 void enq_stop(enq *e);
+void enq_free(enq *e);
+
+/*
+ * enq_done_fn receives the outcome of an asynchronous submission, on the
+ * enqueuer thread: it must be quick and must not block.
+ */
+typedef void (*enq_done_fn)(void *arg, int rv);
+
+/*
+ * enq_submit_async queues data (malloc'd; the enqueuer frees it) for list
+ * key and returns at once; done(arg, rv) follows exactly once, with 0 when
+ * Redis acknowledged it, or TD_ETIMEDOUT/TD_ECONN/TD_ECLOSED.  Same
+ * semantics as enq_submit otherwise.
+ */
+void enq_submit_async(enq *e, const char *key, void *data, size_t len, long trim,
+    int64_t timeout_ms, enq_done_fn done, void *arg);
 
 /*
  * enq_submit pushes data onto list key and returns 0 once Redis has

@@ -16,7 +16,21 @@
 
 /* ---- dead letters ------------------------------------------------------------- */
 
-/* dead_letter keeps a refused body, best effort: the refusal stands either way. */
+static void
+dead_done(void *arg, int rv)
+{
+	intake *in = arg;
+	if (rv == 0) {
+		td_counter_inc(in->m->dead);
+	} else {
+		LOG_WARN("CDRC-DEAD-FAIL", "could not keep a refused body: %s", td_strerror(rv));
+	}
+}
+
+/*
+ * dead_letter keeps a refused body, best effort and without waiting: the
+ * refusal stands either way, and the answer must not wait for Redis.
+ */
 static void
 dead_letter(intake *in, const td_http_req *req, const char *reason)
 {
@@ -28,36 +42,67 @@ dead_letter(intake *in, const td_http_req *req, const char *reason)
 	dl.content_type = (char *)(ct ? ct : "");
 	dl.body.data = (uint8_t *)req->body;
 	dl.body.len = req->body_len;
-	td_buf b = TD_BUF_INIT;
-	uint8_t *p = td_buf_extend(&b, tandem__cdr_dead_letter__get_packed_size(&dl));
-	if (p != NULL) {
-		tandem__cdr_dead_letter__pack(&dl, p);
-		if (enq_submit(in->enq, in->cfg->dead_key, b.data, b.len, (long)in->cfg->dead_max,
-		        in->cfg->enqueue_timeout_ms) == 0) {
-			td_counter_inc(in->m->dead);
-		} else {
-			LOG_WARN("CDRC-DEAD-FAIL", "could not keep the refused body from %s", req->remote);
-		}
-	}
-	td_buf_free(&b);
+	size_t n = tandem__cdr_dead_letter__get_packed_size(&dl);
+	uint8_t *p = td_xmalloc(n ? n : 1);
+	tandem__cdr_dead_letter__pack(&dl, p);
+	enq_submit_async(in->enq, in->cfg->dead_key, p, n, (long)in->cfg->dead_max,
+	    in->cfg->enqueue_timeout_ms, dead_done, in);
 }
 
 /* ---- queueing ------------------------------------------------------------------- */
 
+/* pack_record returns the packed record (malloc'd) and its length. */
+static uint8_t *
+pack_record(const Tandem__CdrRecord *rec, size_t *len)
+{
+	*len = tandem__cdr_record__get_packed_size(rec);
+	uint8_t *p = td_xmalloc(*len ? *len : 1);
+	tandem__cdr_record__pack(rec, p);
+	return (p);
+}
+
+/* queue_record queues a record and waits for Redis (bus intake). */
 static int
 queue_record(intake *in, Tandem__CdrRecord *rec)
 {
-	td_buf b = TD_BUF_INIT;
-	uint8_t *p = td_buf_extend(&b, tandem__cdr_record__get_packed_size(rec));
-	if (p == NULL) {
-		td_buf_free(&b);
-		return (TD_ENOMEM);
-	}
-	tandem__cdr_record__pack(rec, p);
-	int rv = enq_submit(in->enq, in->cfg->queue_key, b.data, b.len, 0,
-	    in->cfg->enqueue_timeout_ms);
-	td_buf_free(&b);
+	size_t len;
+	uint8_t *p = pack_record(rec, &len);
+	int rv = enq_submit(in->enq, in->cfg->queue_key, p, len, 0, in->cfg->enqueue_timeout_ms);
+	free(p);
 	return (rv);
+}
+
+/* What an answer needs once Redis has spoken (deferred HTTP requests). */
+typedef struct answer {
+	intake *in;
+	td_http_pending *pending;
+	char leg_uuid[256];
+} answer;
+
+static void
+respond(intake *in, td_http_resp *resp, int rv, const char *leg_uuid)
+{
+	if (rv != 0) {
+		td_counter_inc(in->m->unavailable);
+		td_http_resp_header(resp, "Retry-After", "5");
+		td_http_resp_error(resp, 503, "unavailable",
+		    "CDR not queued (%s); FreeSWITCH will retry", td_strerror(rv));
+		return;
+	}
+	td_counter_inc(in->m->accepted_http);
+	/* Built by hand: this runs on the enqueuer thread for every CDR. */
+	resp->status = 200;
+	td_buf_reset(&resp->body);
+	td_buf_printf(&resp->body, "{\"status\":\"queued\",\"leg_uuid\":\"%s\"}\n", leg_uuid);
+}
+
+static void
+answer_done(void *arg, int rv)
+{
+	answer *a = arg;
+	respond(a->in, td_http_pending_resp(a->pending), rv, a->leg_uuid);
+	td_http_pending_done(a->pending);
+	free(a);
 }
 
 /* ---- HTTP ----------------------------------------------------------------------- */
@@ -119,17 +164,23 @@ post_cdr(intake *in, const td_http_req *req, td_http_resp *resp)
 	}
 	rec->received_us = req->received_us;
 	rec->remote_addr = (char *)req->remote; /* borrowed: the record is one allocation */
-	int rv = queue_record(in, rec);
-	if (rv != 0) {
-		td_counter_inc(in->m->unavailable);
-		td_http_resp_header(resp, "Retry-After", "5");
-		td_http_resp_error(resp, 503, "unavailable",
-		    "CDR not queued (%s); FreeSWITCH will retry", td_strerror(rv));
-		goto out;
+	size_t plen;
+	uint8_t *packed = pack_record(rec, &plen);
+	td_http_pending *pending = td_http_defer(req);
+	if (pending != NULL) {
+		/* Event-loop mode: answer when Redis has acknowledged, from the enqueuer. */
+		answer *a = TD_NEW(answer);
+		a->in = in;
+		a->pending = pending;
+		snprintf(a->leg_uuid, sizeof(a->leg_uuid), "%s", rec->leg_uuid);
+		enq_submit_async(in->enq, in->cfg->queue_key, packed, plen, 0,
+		    in->cfg->enqueue_timeout_ms, answer_done, a);
+	} else {
+		int rv = enq_submit(in->enq, in->cfg->queue_key, packed, plen, 0,
+		    in->cfg->enqueue_timeout_ms);
+		free(packed);
+		respond(in, resp, rv, rec->leg_uuid);
 	}
-	td_counter_inc(in->m->accepted_http);
-	td_http_resp_json(resp, 200,
-	    json_pack("{s:s, s:s}", "status", "queued", "leg_uuid", rec->leg_uuid));
 out:
 	td_cdr_record_free(rec);
 	td_buf_free(&json);

@@ -25,7 +25,7 @@ init(td_daemon *d)
 	s->enq = enq_start(&g_cfg, &s->m);
 	s->in = (intake){.cfg = &g_cfg, .m = &s->m, .enq = s->enq, .node = s->node};
 	td_http_opts ho = {.listen = g_cfg.http_listen, .max_body = (size_t)g_cfg.http_max_body,
-	    .conn_limit = (unsigned)g_cfg.http_max_conns};
+	    .conn_limit = (unsigned)g_cfg.http_max_conns, .threads = (unsigned)g_cfg.http_threads};
 	if (td_http_start(&s->http, &ho, intake_http, &s->in, err, sizeof(err)) != 0 ||
 	    svc_bus_start(s, &g_cfg, cm->run_dir, err, sizeof(err)) != 0) {
 		fprintf(stderr, "cdr-collector: %s\n", err);
@@ -41,10 +41,15 @@ fini(td_daemon *d)
 	if (s == NULL) {
 		return;
 	}
-	/* Stop intake first so nothing new waits on the enqueuer. */
-	td_http_stop(s->http);
+	/*
+	 * The enqueuer first: it answers every parked request (503 if not yet
+	 * in Redis) and refuses new ones, so no connection stays suspended
+	 * when the HTTP server stops.
+	 */
 	svc_bus_stop(s);
 	enq_stop(s->enq);
+	td_http_stop(s->http);
+	enq_free(s->enq);
 	free(s);
 }
 
