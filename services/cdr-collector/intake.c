@@ -143,19 +143,21 @@ post_cdr(intake *in, const td_http_req *req, td_http_resp *resp)
 		td_http_resp_error(resp, 401, "unauthorized", "missing or wrong credentials");
 		return;
 	}
-	if (td_cdr_decode_body(req->body, req->body_len, td_http_header(req, "Content-Type"), &json,
-	        err, sizeof(err)) != 0) {
+	int rv = td_cdr_decode_body(req->body, req->body_len, td_http_header(req, "Content-Type"),
+	    &json, err, sizeof(err));
+	if (rv != 0) {
 		td_counter_inc(in->m->rejected_decode);
 		LOG_WARN("CDRC-BAD-BODY", "refused CDR from %s: %s", req->remote, err);
 		dead_letter(in, req, err);
-		td_http_resp_error(resp, 400, "bad_body", "%s", err);
+		td_http_resp_error(resp, rv == TD_ETOOBIG ? 413 : 400, "bad_body", "%s", err);
 		goto out;
 	}
-	if (td_cdr_map_freeswitch(json.data, json.len, &rec, err, sizeof(err)) != 0) {
+	rv = td_cdr_map_freeswitch(json.data, json.len, &rec, err, sizeof(err));
+	if (rv != 0) {
 		td_counter_inc(in->m->rejected_map);
 		LOG_WARN("CDRC-BAD-CDR", "refused CDR from %s: %s", req->remote, err);
 		dead_letter(in, req, err);
-		td_http_resp_error(resp, 400, "bad_cdr", "%s", err);
+		td_http_resp_error(resp, rv == TD_ETOOBIG ? 413 : 400, "bad_cdr", "%s", err);
 		goto out;
 	}
 	const char *quuid = td_http_arg(req, "uuid");
@@ -176,7 +178,7 @@ post_cdr(intake *in, const td_http_req *req, td_http_resp *resp)
 		enq_submit_async(in->enq, in->cfg->queue_key, packed, plen, 0,
 		    in->cfg->enqueue_timeout_ms, answer_done, a);
 	} else {
-		int rv = enq_submit(in->enq, in->cfg->queue_key, packed, plen, 0,
+		rv = enq_submit(in->enq, in->cfg->queue_key, packed, plen, 0,
 		    in->cfg->enqueue_timeout_ms);
 		free(packed);
 		respond(in, resp, rv, rec->leg_uuid);
