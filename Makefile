@@ -16,6 +16,14 @@
 
 VARIANT ?= release
 B       := build/$(VARIANT)
+V       ?= 0
+ifeq ($(V),0)
+Q       := @
+say      = printf '  %-6s %s\n' $(1) $(2);
+else
+Q       :=
+say      =
+endif
 
 ifeq ($(VARIANT),fuzz)
 CC      := clang
@@ -25,10 +33,14 @@ CC      ?= cc
 WARN    := -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wstrict-prototypes \
            -Wmissing-prototypes -Wvla -Wformat=2 -Wno-format-nonliteral -Wno-format-truncation \
            -Wnull-dereference -Wundef
+ifeq ($(VARIANT),fuzz)
+WARN    += -Wno-unknown-warning-option # clang: -Wno-format-truncation is gcc's
+endif
 PKGS    := yajl libpq hiredis libprotobuf-c libmicrohttpd libsodium jansson libsystemd libcurl openssl
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
+VERSION := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 CPPFLAGS += -D_GNU_SOURCE -Ilibs -I$(B)/gen $(PKG_CFLAGS)
 CFLAGS   += -std=c11 $(WARN) -g -fno-strict-aliasing -pthread -MMD -MP
 LDFLAGS  += -pthread
@@ -83,54 +95,61 @@ all: $(BINS)
 # --- protobuf ----------------------------------------------------------------
 $(B)/gen/.stamp: $(PROTOS)
 	@mkdir -p $(B)/gen
-	protoc-c --proto_path=proto --c_out=$(B)/gen $(PROTOS)
+	$(Q)$(call say,PROTO,$(PROTOS))protoc-c --proto_path=proto --c_out=$(B)/gen $(PROTOS)
 	@touch $@
 $(PROTO_C) $(PROTO_H): $(B)/gen/.stamp
 
-# --- compile -----------------------------------------------------------------
-$(B)/obj/%.o: %.c | $(B)/gen/.stamp
+# The version header changes only when `git describe` does.
+$(B)/gen/version.h: FORCE
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+	@echo '#define TANDEM_VERSION "$(VERSION)"' > $@.tmp
+	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
+FORCE:
+
+# --- compile -----------------------------------------------------------------
+$(B)/obj/%.o: %.c | $(B)/gen/.stamp $(B)/gen/version.h
+	@mkdir -p $(@D)
+	$(Q)$(call say,CC,$<)$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
 # protobuf-c's generated code is not ours to keep warning-clean.
 $(B)/obj/gen/%.o: $(B)/gen/%.c
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(filter-out -Werror -Wmissing-prototypes,$(CFLAGS)) -c -o $@ $<
+	$(Q)$(call say,CC,$<)$(CC) $(CPPFLAGS) $(filter-out -Werror -Wmissing-prototypes,$(CFLAGS)) -c -o $@ $<
 
 $(LIBTANDEM): $(LIB_OBJS)
 	@mkdir -p $(@D)
-	rm -f $@ && ar rcs $@ $^
+	$(Q)$(call say,AR,$@)rm -f $@ && ar rcs $@ $^
 
 # --- link --------------------------------------------------------------------
 define daemon_rule
 $(B)/bin/$(1): $(call svc_objs,$(1)) $(LIBTANDEM)
 	@mkdir -p $$(@D)
-	$$(CC) $$(LDFLAGS) -o $$@ $(call svc_objs,$(1)) $(LIBTANDEM) $$(LDLIBS)
+	$$(Q)$$(call say,LINK,$$@)$$(CC) $$(LDFLAGS) -o $$@ $(call svc_objs,$(1)) $(LIBTANDEM) $$(LDLIBS)
 endef
 $(foreach s,$(SERVICES),$(eval $(call daemon_rule,$(s))))
 
 define tool_rule
 $(B)/bin/$(1): $(call tool_objs,$(1)) $(LIBTANDEM)
 	@mkdir -p $$(@D)
-	$$(CC) $$(LDFLAGS) -o $$@ $(call tool_objs,$(1)) $(LIBTANDEM) $$(LDLIBS)
+	$$(Q)$$(call say,LINK,$$@)$$(CC) $$(LDFLAGS) -o $$@ $(call tool_objs,$(1)) $(LIBTANDEM) $$(LDLIBS)
 endef
 $(foreach t,$(TOOLS),$(eval $(call tool_rule,$(t))))
 
 $(B)/test/%_test: $(B)/obj/libs/%_test.o $(LIBTANDEM)
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -o $@ $< $(LIBTANDEM) $(LDLIBS) -lcmocka
+	$(Q)$(call say,LINK,$@)$(CC) $(LDFLAGS) -o $@ $< $(LIBTANDEM) $(LDLIBS) -lcmocka
 
 define svc_test_rule
 $(B)/test/$(1)/%_test: $(B)/obj/services/$(1)/%_test.o $(call svc_libobjs,$(1)) $(LIBTANDEM)
 	@mkdir -p $$(@D)
-	$$(CC) $$(LDFLAGS) -o $$@ $$< $(call svc_libobjs,$(1)) $(LIBTANDEM) $$(LDLIBS) -lcmocka
+	$$(Q)$$(call say,LINK,$$@)$$(CC) $$(LDFLAGS) -o $$@ $$< $(call svc_libobjs,$(1)) $(LIBTANDEM) $$(LDLIBS) -lcmocka
 endef
 $(foreach s,$(SERVICES),$(eval $(call svc_test_rule,$(s))))
 
 define tool_test_rule
 $(B)/test/tools/$(1)/%_test: $(B)/obj/tools/$(1)/%_test.o $(call tool_libobjs,$(1)) $(LIBTANDEM)
 	@mkdir -p $$(@D)
-	$$(CC) $$(LDFLAGS) -o $$@ $$< $(call tool_libobjs,$(1)) $(LIBTANDEM) $$(LDLIBS) -lcmocka
+	$$(Q)$$(call say,LINK,$$@)$$(CC) $$(LDFLAGS) -o $$@ $$< $(call tool_libobjs,$(1)) $(LIBTANDEM) $$(LDLIBS) -lcmocka
 endef
 $(foreach t,$(TOOLS),$(eval $(call tool_test_rule,$(t))))
 
@@ -149,11 +168,11 @@ unit-test: unit-bins
 fuzz-bins: $(addprefix $(B)/fuzz/,$(FUZZERS))
 $(B)/fuzz/%: fuzz/%.c $(LIBTANDEM)
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $< $(LIBTANDEM) $(LDLIBS)
+	$(Q)$(call say,FUZZ,$@)$(CC) $(CPPFLAGS) $(CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $< $(LIBTANDEM) $(LDLIBS)
 
 # --- housekeeping --------------------------------------------------------------
-check-config-docs:
-	scripts/check-config-docs
+check-config-docs: all
+	scripts/gen-config-docs --check
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

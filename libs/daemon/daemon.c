@@ -27,9 +27,7 @@
 #include "util/clock.h"
 #include "util/mem.h"
 
-#ifndef TANDEM_VERSION
-#define TANDEM_VERSION "dev"
-#endif
+#include "version.h" /* generated: TANDEM_VERSION */
 
 struct td_daemon {
 	const td_daemon_spec *spec;
@@ -401,6 +399,7 @@ usage(const td_daemon_spec *spec, FILE *f)
 	    "  -c, --config FILE     config file (also $TANDEM_CONFIG)\n"
 	    "  -s, --set KEY=VALUE   override one config key (repeatable)\n"
 	    "      --check-config    validate the config and exit\n"
+	    "      --config-keys     print every config key as a Markdown table and exit\n"
 	    "      --ctl URL         control endpoint to ask (CLI mode)\n"
 	    "      --timeout MS      CLI answer timeout (default 5000)\n"
 	    "  -j, --json            CLI: print the raw JSON answer\n"
@@ -415,7 +414,7 @@ typedef struct cli {
 	const char *config;
 	char **sets;
 	size_t nsets;
-	bool check, json;
+	bool check, json, keys;
 	const char *ctl;
 	int timeout_ms;
 	int cmd_index; /* first positional argument, or argc */
@@ -428,7 +427,8 @@ parse_cli(const td_daemon_spec *spec, int argc, char **argv, cli *c)
 	    {"set", required_argument, NULL, 's'}, {"check-config", no_argument, NULL, 'C'},
 	    {"ctl", required_argument, NULL, 'u'}, {"timeout", required_argument, NULL, 't'},
 	    {"json", no_argument, NULL, 'j'}, {"version", no_argument, NULL, 'V'},
-	    {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+	    {"help", no_argument, NULL, 'h'}, {"config-keys", no_argument, NULL, 'K'},
+	    {NULL, 0, NULL, 0}};
 	memset(c, 0, sizeof(*c));
 	c->config = getenv("TANDEM_CONFIG");
 	c->timeout_ms = 5000;
@@ -440,6 +440,7 @@ parse_cli(const td_daemon_spec *spec, int argc, char **argv, cli *c)
 		case 'c': c->config = optarg; break;
 		case 's': c->sets[c->nsets++] = optarg; break;
 		case 'C': c->check = true; break;
+		case 'K': c->keys = true; break;
 		case 'u': c->ctl = optarg; break;
 		case 't': c->timeout_ms = atoi(optarg) > 0 ? atoi(optarg) : 5000; break;
 		case 'j': c->json = true; break;
@@ -477,6 +478,31 @@ run_cli(const td_daemon_spec *spec, td_daemon *d, cli *c, int argc, char **argv)
 	td_ctl_print(stdout, out, c->json);
 	json_decref(out);
 	return (0);
+}
+
+/* print_key writes one row of the --config-keys table. */
+static void
+print_key(const td_cfg_key *k, void *arg)
+{
+	static const char *const types[] = {"string", "integer", "bool", "duration", "size", "enum",
+	    "cpu list"};
+	bool want_common = *(bool *)arg;
+	bool is_common = k >= common_keys && k < common_keys + TD_ARRAY_LEN(common_keys);
+	if (want_common != is_common) {
+		return;
+	}
+	char env[128], range[64] = "";
+	td_cfg_env_name(k->name, env, sizeof(env));
+	if ((k->type == TD_CFG_INT || k->type == TD_CFG_MS || k->type == TD_CFG_SIZE) &&
+	    !(k->min == 0 && k->max == 0)) {
+		snprintf(range, sizeof(range), " (%lld..%lld%s)", k->min, k->max,
+		    k->type == TD_CFG_MS ? " ms" : k->type == TD_CFG_SIZE ? " bytes" : "");
+	}
+	printf("| `%s` | %s%s | %s%s%s | `%s` | %s%s%s |\n", k->name, types[k->type], range,
+	    k->def == NULL ? "**required**" : k->def[0] ? "`" : "", k->def ? k->def : "",
+	    k->def != NULL && k->def[0] ? "`" : "", env, k->help,
+	    (k->flags & TD_CFG_RELOADABLE) ? "; reloadable (SIGHUP)" : "",
+	    (k->flags & TD_CFG_SECRET) ? "; secret, masked by `config`" : "");
 }
 
 /* ---- main ------------------------------------------------------------------- */
@@ -582,6 +608,17 @@ td_daemon_main(const td_daemon_spec *spec, int argc, char **argv)
 	char err[1024] = "";
 	int status = 0;
 	bool cli_mode = c.cmd_index < argc;
+	if (c.keys) {
+		/* Two tables: the keys every daemon has, then this daemon's own. */
+		for (int pass = 0; pass < 2; pass++) {
+			bool common = pass == 0;
+			printf("<!-- %s keys -->\n| key | type | default | environment | meaning |\n"
+			       "|---|---|---|---|---|\n",
+			    common ? "common" : "service");
+			td_cfg_foreach_key(d->cfg, print_key, &common);
+		}
+		goto out_cfg;
+	}
 	if (cli_mode && c.ctl != NULL) {
 		status = run_cli(spec, d, &c, argc, argv);
 		goto out_cfg;

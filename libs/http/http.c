@@ -5,6 +5,7 @@
 #include <arpa/inet.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,13 +20,24 @@ struct td_http_server {
 	void *arg;
 	size_t max_body;
 	int port;
+	bool event_loop; /* threads > 0: deferral allowed */
 };
 
-/* Per-request state across MHD's access-handler calls. */
-typedef struct reqstate {
+enum { ST_READING, ST_DEFERRED, ST_ANSWERED };
+
+/*
+ * Per-request state across MHD's access-handler calls; it is also the
+ * td_http_pending of a deferred request.
+ */
+typedef struct td_http_pending {
 	td_buf body;
 	int64_t received_us;
-	bool answered; /* a response is already queued (413 on Content-Length) */
+	struct MHD_Connection *conn;
+	bool can_defer;
+	bool refused;      /* 413 queued on the headers; the body is discarded */
+	_Atomic int state;
+	td_http_resp resp; /* the deferred answer */
+	td_http_req req;   /* kept for the deferred handler's use */
 } reqstate;
 
 int
@@ -151,6 +163,7 @@ resp_free(td_http_resp *resp)
 	for (int i = 0; i < resp->nheaders; i++) {
 		free(resp->headers[i]);
 	}
+	resp->nheaders = 0;
 }
 
 static enum MHD_Result
@@ -166,6 +179,8 @@ access_cb(void *cls, struct MHD_Connection *c, const char *url, const char *meth
 		/* Allow one byte over the cap so "exactly too big" is detectable. */
 		td_buf_init(&st->body, s->max_body + 1);
 		st->received_us = td_wall_us();
+		st->conn = c;
+		st->can_defer = s->event_loop;
 		*con_cls = st;
 		/*
 		 * A declared length over the cap is refused now, before the body
@@ -178,16 +193,26 @@ access_cb(void *cls, struct MHD_Connection *c, const char *url, const char *meth
 			resp_init(&resp);
 			td_http_resp_error(&resp, 413, "too_large",
 			    "request body larger than %zu bytes", s->max_body);
-			st->answered = true;
+			st->refused = true;
 			enum MHD_Result ret = send_resp(c, &resp);
 			resp_free(&resp);
 			return (ret);
 		}
 		return (MHD_YES);
 	}
-	if (st->answered) {
+	if (st->refused) {
 		*upload_size = 0; /* discard whatever still comes */
 		return (MHD_YES);
+	}
+	int state = atomic_load(&st->state);
+	if (state == ST_ANSWERED) {
+		/* Resumed after td_http_pending_done: send what was prepared. */
+		enum MHD_Result ret = send_resp(c, &st->resp);
+		resp_free(&st->resp);
+		return (ret);
+	}
+	if (state == ST_DEFERRED) {
+		return (MHD_YES); /* spurious call while parked */
 	}
 	if (*upload_size > 0) {
 		td_buf_append(&st->body, upload_data, *upload_size);
@@ -201,15 +226,48 @@ access_cb(void *cls, struct MHD_Connection *c, const char *url, const char *meth
 		td_http_resp_error(&resp, 413, "too_large", "request body larger than %zu bytes",
 		    s->max_body);
 	} else {
-		td_http_req req = {.method = method, .path = url,
+		st->req = (td_http_req){.method = method, .path = url,
 		    .body = st->body.data ? st->body.data : "", .body_len = st->body.len,
 		    .received_us = st->received_us, .conn = c};
-		format_remote(c, req.remote, sizeof(req.remote));
-		s->fn(s->arg, &req, &resp);
+		format_remote(c, st->req.remote, sizeof(st->req.remote));
+		s->fn(s->arg, &st->req, &resp);
+		if (atomic_load(&st->state) != ST_READING) {
+			/* Deferred (and perhaps already answered: then resumed soon). */
+			resp_free(&resp);
+			return (MHD_YES);
+		}
 	}
 	enum MHD_Result ret = send_resp(c, &resp);
 	resp_free(&resp);
 	return (ret);
+}
+
+td_http_pending *
+td_http_defer(const td_http_req *req)
+{
+	/* req is the reqstate's own copy: find the state around it. */
+	reqstate *st = (reqstate *)(void *)((char *)req - offsetof(reqstate, req));
+	if (!st->can_defer || atomic_load(&st->state) != ST_READING) {
+		return (NULL);
+	}
+	resp_init(&st->resp);
+	/* Park first: the answer may come before the handler even returns. */
+	MHD_suspend_connection(st->conn);
+	atomic_store(&st->state, ST_DEFERRED);
+	return (st);
+}
+
+td_http_resp *
+td_http_pending_resp(td_http_pending *p)
+{
+	return (&p->resp);
+}
+
+void
+td_http_pending_done(td_http_pending *p)
+{
+	atomic_store(&p->state, ST_ANSWERED);
+	MHD_resume_connection(p->conn);
 }
 
 static void
@@ -219,6 +277,7 @@ completed_cb(void *cls, struct MHD_Connection *c, void **con_cls,
 	(void)cls, (void)c, (void)toe;
 	reqstate *st = *con_cls;
 	if (st != NULL) {
+		resp_free(&st->resp); /* a deferred answer the client never took */
 		td_buf_free(&st->body);
 		free(st);
 		*con_cls = NULL;
@@ -239,11 +298,21 @@ td_http_start(td_http_server **out, const td_http_opts *opts, td_http_handler fn
 	s->fn = fn;
 	s->arg = arg;
 	s->max_body = opts->max_body ? opts->max_body : 1024 * 1024;
-	unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
-	                 MHD_USE_POLL | MHD_USE_ERROR_LOG;
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
+	unsigned pool = opts->threads;
+	s->event_loop = pool > 0;
+	if (s->event_loop) {
+		flags |= MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME;
+	} else {
+		flags |= MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL;
+	}
 	if (v6) {
 		flags |= MHD_USE_IPv6;
 	}
+	struct MHD_OptionItem extra[] = {
+	    {s->event_loop ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END, (intptr_t)pool, NULL},
+	    {MHD_OPTION_END, 0, NULL},
+	};
 	/*
 	 * No MHD_OPTION_LISTENING_ADDRESS_REUSE: on Linux it sets SO_REUSEPORT,
 	 * which let a second daemon bind the same port and take half of the
@@ -252,7 +321,7 @@ td_http_start(td_http_server **out, const td_http_opts *opts, td_http_handler fn
 	s->mhd = MHD_start_daemon(flags, 0, NULL, NULL, access_cb, s, MHD_OPTION_SOCK_ADDR, &ss,
 	    MHD_OPTION_CONNECTION_LIMIT, opts->conn_limit ? opts->conn_limit : 1024u,
 	    MHD_OPTION_CONNECTION_TIMEOUT, opts->timeout_s ? opts->timeout_s : 30u,
-	    MHD_OPTION_NOTIFY_COMPLETED, completed_cb, s, MHD_OPTION_END);
+	    MHD_OPTION_NOTIFY_COMPLETED, completed_cb, s, MHD_OPTION_ARRAY, extra, MHD_OPTION_END);
 	if (s->mhd == NULL) {
 		snprintf(err, errlen, "cannot listen on %s (address in use or not permitted)",
 		    opts->listen);

@@ -1,13 +1,22 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * A small HTTP/1.1 server on libmicrohttpd: whole-body requests in, one
- * response out.  Each connection has its own thread, so a handler may block
- * (waiting for Redis or PostgreSQL) without stalling other clients.
+ * response out.  The server reads the whole body (up to max_body; larger
+ * gets 413 without calling the handler), then calls the handler once.  It
+ * answers "Expect: 100-continue" itself.
  *
- * The server reads the whole body (up to max_body; larger gets 413 without
- * calling the handler, at once when Content-Length declares it, so no
- * "100 Continue" invites it), then calls the handler once.  It answers
- * "Expect: 100-continue" itself.
+ * A declared Content-Length over max_body is refused on the headers, so
+ * no "100 Continue" invites the body.
+ *
+ * Two threading modes (td_http_opts.threads):
+ *  - 0: a thread per connection.  A handler may block (waiting for
+ *    PostgreSQL, say) without stalling other clients.  Simple; costs a
+ *    thread per open connection.
+ *  - N > 0: N event-loop threads (epoll) serve every connection.  Handlers
+ *    must not block; one that must wait for something calls
+ *    td_http_defer(), returns, and answers later from any thread with
+ *    td_http_pending_resp() + td_http_pending_done().  No thread per
+ *    connection, no thread wakeup per request beyond the event loop's.
  */
 #ifndef TD_HTTP_HTTP_H
 #define TD_HTTP_HTTP_H
@@ -45,6 +54,7 @@ typedef struct td_http_opts {
 	size_t max_body;      /* bytes; 0 = 1 MiB */
 	unsigned conn_limit;  /* 0 = 1024 */
 	unsigned timeout_s;   /* idle connection timeout; 0 = 30 */
+	unsigned threads;     /* 0 = thread per connection; N = N event-loop threads */
 } td_http_opts;
 
 typedef struct td_http_server td_http_server;
@@ -73,6 +83,18 @@ int td_http_args_foreach(const td_http_req *r,
     int (*fn)(void *arg, const char *key, const char *value), void *arg);
 /* td_http_basic_auth: true if Basic credentials are present; copies them. */
 bool td_http_basic_auth(const td_http_req *r, char *user, size_t ulen, char *pass, size_t plen);
+
+/*
+ * Deferred responses (event-loop mode only).  td_http_defer, called inside
+ * the handler, parks the connection; the handler's resp is then ignored.
+ * Later, exactly once and from any thread, fill td_http_pending_resp() and
+ * call td_http_pending_done().  The request (and its body) stay valid until
+ * then.  Returns NULL in thread-per-connection mode (answer directly).
+ */
+typedef struct td_http_pending td_http_pending;
+td_http_pending *td_http_defer(const td_http_req *req);
+td_http_resp *td_http_pending_resp(td_http_pending *p);
+void td_http_pending_done(td_http_pending *p);
 
 /* Response helpers.  json is stolen (decref'd). */
 void td_http_resp_json(td_http_resp *resp, int status, json_t *json);

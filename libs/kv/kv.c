@@ -21,6 +21,7 @@ struct td_kv {
 	redisContext *c;
 	td_backoff bo;
 	bool down_logged;
+	char last_error[128];
 	td_kv_stats st;
 };
 
@@ -263,6 +264,8 @@ finish(td_kv *k, void *reply, int *rv)
 	if (reply == NULL) {
 		bool timeout = k->c != NULL && k->c->err == REDIS_ERR_IO &&
 		               (errno == EAGAIN || errno == EWOULDBLOCK);
+		snprintf(k->last_error, sizeof(k->last_error), "%s",
+		    k->c != NULL && k->c->errstr[0] ? k->c->errstr : "no connection");
 		td_kv_reset(k);
 		*rv = timeout ? TD_ETIMEDOUT : TD_ECONN;
 		return (NULL);
@@ -314,6 +317,12 @@ td_kv_reply_err(td_kv *k, const redisReply *r, char *err, size_t errlen)
 		return (TD_ECONN);
 	}
 	return (TD_EIO);
+}
+
+const char *
+td_kv_last_error(const td_kv *k)
+{
+	return (k->last_error);
 }
 
 void

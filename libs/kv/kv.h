@@ -67,6 +67,9 @@ redisReply *td_kv_cmd(td_kv *k, int *rv, const char *fmt, ...);
  */
 int td_kv_reply_err(td_kv *k, const redisReply *r, char *err, size_t errlen);
 
+/* td_kv_last_error: hiredis's message for the last failed command ("" if none). */
+const char *td_kv_last_error(const td_kv *k);
+
 /* td_kv_set_timeout changes the command timeout (e.g. around BLMOVE). */
 void td_kv_set_timeout(td_kv *k, int ms);
 

@@ -60,7 +60,9 @@ td_pg_ensure(td_pg *p)
 	}
 	char ct[16], opts[96], tcp_to[16];
 	snprintf(ct, sizeof(ct), "%d", p->connect_timeout_s);
-	snprintf(opts, sizeof(opts), "-c statement_timeout=%d", p->statement_timeout_ms);
+	/* UTC sessions: timestamps we format or compare never depend on the host. */
+	snprintf(opts, sizeof(opts), "-c statement_timeout=%d -c TimeZone=UTC",
+	    p->statement_timeout_ms);
 	/* Dead peers must not hang a send: cap unacknowledged data at 10 s. */
 	snprintf(tcp_to, sizeof(tcp_to), "%d", 10000);
 	/* Our defaults first; the DSN (expanded last) overrides any of them. */

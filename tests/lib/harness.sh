@@ -33,12 +33,15 @@ die() {
 	exit 1
 }
 
-# free_port picks an unused TCP port in 20000..59999.
+# free_port picks a TCP port nothing uses, below the kernel's ephemeral range
+# (a port in that range may be taken by any outgoing connection at any time).
 free_port() {
-	local p
+	local p lo
+	lo=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
 	while :; do
-		p=$((20000 + RANDOM % 40000))
-		if ! ss -Hltn "sport = :$p" 2>/dev/null | grep -q .; then
+		p=$((10000 + RANDOM % (lo - 10000)))
+		if ! ss -Htan "( sport = :$p or dport = :$p )" 2>/dev/null | grep -q . &&
+			! ss -Huan "sport = :$p" 2>/dev/null | grep -q .; then
 			echo "$p"
 			return
 		fi
