@@ -164,13 +164,14 @@ handler(void *arg, const td_http_req *req, td_http_resp *resp)
 
 #define MAX_BODY 1024
 
+/* start_server starts the server: threads 0 = thread per connection, N = event loop. */
 static int
-setup(void **state)
+start_server(void **state, unsigned threads)
 {
 	srvstate *st = calloc(1, sizeof(*st));
 	pthread_mutex_init(&st->mu, NULL);
 	pthread_cond_init(&st->cv, NULL);
-	td_http_opts o = { .listen = "127.0.0.1:0", .max_body = MAX_BODY };
+	td_http_opts o = { .listen = "127.0.0.1:0", .max_body = MAX_BODY, .threads = threads };
 	char err[256];
 	if (td_http_start(&st->srv, &o, handler, st, err, sizeof(err)) != 0) {
 		free(st);
@@ -179,6 +180,18 @@ setup(void **state)
 	st->port = td_http_port(st->srv);
 	*state = st;
 	return (0);
+}
+
+static int
+setup(void **state)
+{
+	return (start_server(state, 0));
+}
+
+static int
+setup_loop(void **state)
+{
+	return (start_server(state, 2));
 }
 
 static int
@@ -533,6 +546,37 @@ test_start_errors(void **state)
 	td_http_stop(NULL);
 }
 
+/* The same requests against the event-loop mode (handlers here do not block). */
+static void
+test_loop_get_with_query(void **state)
+{
+	test_get_with_query(state);
+}
+
+static void
+test_loop_post_bodies(void **state)
+{
+	test_post_bodies(state);
+}
+
+static void
+test_loop_chunked_over_limit(void **state)
+{
+	test_chunked_over_limit(state);
+}
+
+static void
+test_loop_expect_continue(void **state)
+{
+	test_expect_continue(state);
+}
+
+static void
+test_loop_errors_and_text(void **state)
+{
+	test_errors_and_text(state);
+}
+
 int
 main(void)
 {
@@ -547,6 +591,11 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_errors_and_text, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_concurrent_connections, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_start_errors, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_loop_get_with_query, setup_loop, teardown),
+		cmocka_unit_test_setup_teardown(test_loop_post_bodies, setup_loop, teardown),
+		cmocka_unit_test_setup_teardown(test_loop_chunked_over_limit, setup_loop, teardown),
+		cmocka_unit_test_setup_teardown(test_loop_expect_continue, setup_loop, teardown),
+		cmocka_unit_test_setup_teardown(test_loop_errors_and_text, setup_loop, teardown),
 	};
 	int rv = cmocka_run_group_tests(tests, NULL, NULL);
 	curl_global_cleanup();
