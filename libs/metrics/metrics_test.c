@@ -174,7 +174,7 @@ check_exposition(const char *text)
 			fail_msg("bad value: %s", line);
 		}
 		if (strcmp(suffix, "_bucket") == 0) {
-			double lv;
+			double lv = 0;
 			if (le[0] == '\0' || !parse_value(le, &lv) || lv <= last_le
 			    || v < last_bucket) {
 				fail_msg("bad bucket order or count: %s", line);
