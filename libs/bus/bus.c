@@ -17,6 +17,7 @@
 #include "util/mem.h"
 
 #define MAX_TOPIC 127
+#define TD_BUS_PUB_QUEUE 1024 /* messages queued per subscriber before drops */
 
 int
 td_bus_frame_split(const uint8_t *msg, size_t len, const char **topic, const uint8_t **payload,
@@ -52,23 +53,77 @@ frame(td_buf *b, const char *topic, const Tandem__Event *ev)
 }
 
 static void
-stamp(Tandem__Event *ev, const char *source, const char *node, _Atomic uint64_t *seq)
+stamp(Tandem__Event *ev, const char *source, const char *node, uint64_t seq)
 {
 	ev->source = (char *)source;
 	ev->node = (char *)node;
-	ev->seq = atomic_fetch_add(seq, 1) + 1;
+	ev->seq = seq;
 	if (ev->ts_us == 0) {
 		ev->ts_us = td_wall_us();
 	}
 }
 
+/* topic_ok: 1..MAX_TOPIC printable bytes, what td_bus_frame_split accepts. */
+static bool
+topic_ok(const char *topic)
+{
+	size_t n = strlen(topic);
+	if (n == 0 || n > MAX_TOPIC) {
+		return (false);
+	}
+	for (size_t i = 0; i < n; i++) {
+		if ((unsigned char)topic[i] < 0x21 || (unsigned char)topic[i] > 0x7e) {
+			return (false);
+		}
+	}
+	return (true);
+}
+
 /* ---- publishing --------------------------------------------------------- */
+
+/*
+ * Sequence numbers count per topic: a subscriber sees only the topics it
+ * subscribed to, so one counter for all topics would make every event it
+ * filtered out look like a lost one.  Daemons publish a handful of topics;
+ * past MAX_PUB_TOPICS the rest share the last counter.
+ */
+#define MAX_PUB_TOPICS 64
+
+typedef struct topicseq {
+	char topic[MAX_TOPIC + 1];
+	uint64_t seq;
+} topicseq;
 
 struct td_bus_pub {
 	nng_socket sock;
 	char *source, *node;
-	_Atomic uint64_t seq;
+	/*
+	 * Held from numbering to sending, so that concurrent publishers put
+	 * events on the wire in seq order (else subscribers count gaps).
+	 */
+	pthread_mutex_t mu;
+	topicseq topics[MAX_PUB_TOPICS];
+	size_t ntopics;
 };
+
+/* next_seq returns the next seq for topic; caller holds p->mu. */
+static uint64_t
+next_seq(td_bus_pub *p, const char *topic)
+{
+	size_t i;
+	for (i = 0; i < p->ntopics; i++) {
+		if (strcmp(p->topics[i].topic, topic) == 0) {
+			return (++p->topics[i].seq);
+		}
+	}
+	if (p->ntopics < MAX_PUB_TOPICS) {
+		i = p->ntopics++;
+		snprintf(p->topics[i].topic, sizeof(p->topics[i].topic), "%s", topic);
+	} else {
+		i = MAX_PUB_TOPICS - 1;
+	}
+	return (++p->topics[i].seq);
+}
 
 int
 td_bus_pub_open(td_bus_pub **out, const char *url, const char *source, const char *node,
@@ -81,6 +136,11 @@ td_bus_pub_open(td_bus_pub **out, const char *url, const char *source, const cha
 		free(p);
 		return (td_nng_err(rv));
 	}
+	/*
+	 * Per-subscriber queue: nng's default of 16 dropped events from any
+	 * burst longer than that while a subscriber was briefly descheduled.
+	 */
+	(void)nng_socket_set_int(p->sock, NNG_OPT_SENDBUF, TD_BUS_PUB_QUEUE);
 	if ((rv = nng_listen(p->sock, url, NULL, 0)) != 0) {
 		snprintf(err, errlen, "listen %s: %s", url, nng_strerror(rv));
 		nng_close(p->sock);
@@ -89,6 +149,7 @@ td_bus_pub_open(td_bus_pub **out, const char *url, const char *source, const cha
 	}
 	p->source = td_xstrdup(source);
 	p->node = td_xstrdup(node);
+	pthread_mutex_init(&p->mu, NULL);
 	*out = p;
 	return (TD_OK);
 }
@@ -96,20 +157,25 @@ td_bus_pub_open(td_bus_pub **out, const char *url, const char *source, const cha
 int
 td_bus_publish(td_bus_pub *p, const char *topic, Tandem__Event *ev)
 {
+	if (!topic_ok(topic)) {
+		return (TD_EINVAL);
+	}
 	td_buf b;
 	td_buf_init(&b, TD_BUS_MAX_MSG);
-	char *osrc = ev->source, *onode = ev->node;
-	stamp(ev, p->source, p->node, &p->seq);
+	Tandem__Event saved = *ev;
+	pthread_mutex_lock(&p->mu);
+	stamp(ev, p->source, p->node, next_seq(p, topic));
 	frame(&b, topic, ev);
-	ev->source = osrc;
-	ev->node = onode;
-	if (td_buf_failed(&b)) {
-		td_buf_free(&b);
-		return (TD_ETOOBIG);
-	}
-	int rv = nng_send(p->sock, b.data, b.len, NNG_FLAG_NONBLOCK);
+	/* The caller's event is left as it was (a reused one gets a fresh ts). */
+	ev->source = saved.source;
+	ev->node = saved.node;
+	ev->seq = saved.seq;
+	ev->ts_us = saved.ts_us;
+	int rv = td_buf_failed(&b) ? TD_ETOOBIG
+	                           : td_nng_err(nng_send(p->sock, b.data, b.len, NNG_FLAG_NONBLOCK));
+	pthread_mutex_unlock(&p->mu);
 	td_buf_free(&b);
-	return (td_nng_err(rv));
+	return (rv);
 }
 
 void
@@ -119,6 +185,7 @@ td_bus_pub_close(td_bus_pub *p)
 		return;
 	}
 	nng_close(p->sock);
+	pthread_mutex_destroy(&p->mu);
 	free(p->source);
 	free(p->node);
 	free(p);
@@ -126,10 +193,11 @@ td_bus_pub_close(td_bus_pub *p)
 
 /* ---- subscribing -------------------------------------------------------- */
 
-#define MAX_PUBLISHERS 64
+/* Streams tracked for gaps: (source, node, topic) triples. */
+#define MAX_STREAMS 256
 
 typedef struct seqtrack {
-	char source[64], node[64];
+	char source[64], node[64], topic[MAX_TOPIC + 1];
 	uint64_t last;
 } seqtrack;
 
@@ -140,29 +208,31 @@ struct td_bus_sub {
 	td_bus_event_fn fn;
 	void *arg;
 	_Atomic uint64_t received, decode_errors, gaps;
-	seqtrack seen[MAX_PUBLISHERS]; /* subscriber thread only */
+	seqtrack seen[MAX_STREAMS]; /* subscriber thread only */
 	size_t nseen;
 };
 
-/* track counts events lost between consecutive seqs of one publisher. */
+/* track counts events lost between consecutive seqs of one publisher's topic. */
 static void
-track(td_bus_sub *s, const Tandem__Event *ev)
+track(td_bus_sub *s, const char *topic, const Tandem__Event *ev)
 {
 	seqtrack *t = NULL;
 	for (size_t i = 0; i < s->nseen; i++) {
-		if (strcmp(s->seen[i].source, ev->source) == 0 &&
-		    strcmp(s->seen[i].node, ev->node) == 0) {
+		if (strcmp(s->seen[i].topic, topic) == 0 &&
+		    strncmp(s->seen[i].source, ev->source, sizeof(t->source) - 1) == 0 &&
+		    strncmp(s->seen[i].node, ev->node, sizeof(t->node) - 1) == 0) {
 			t = &s->seen[i];
 			break;
 		}
 	}
 	if (t == NULL) {
-		if (s->nseen == MAX_PUBLISHERS) {
+		if (s->nseen == MAX_STREAMS) {
 			return;
 		}
 		t = &s->seen[s->nseen++];
 		snprintf(t->source, sizeof(t->source), "%s", ev->source);
 		snprintf(t->node, sizeof(t->node), "%s", ev->node);
+		snprintf(t->topic, sizeof(t->topic), "%s", topic);
 		t->last = ev->seq;
 		return;
 	}
@@ -193,7 +263,7 @@ sub_main(void *arg)
 		if (td_bus_frame_split(nng_msg_body(m), nng_msg_len(m), &topic, &payload, &plen) ==
 		        0 &&
 		    (ev = tandem__event__unpack(NULL, plen, payload)) != NULL) {
-			track(s, ev);
+			track(s, topic, ev);
 			atomic_fetch_add(&s->received, 1);
 			s->fn(s->arg, topic, ev);
 			tandem__event__free_unpacked(ev, NULL);
@@ -345,6 +415,13 @@ struct td_bus_outbox {
 	_Atomic uint64_t seq;
 };
 
+/* is_set: a protobuf-c string field holding something. */
+static bool
+is_set(const char *s)
+{
+	return (s != NULL && s[0] != '\0');
+}
+
 int
 td_bus_outbox_open(td_bus_outbox **out, const char *url, const char *source,
     const char *node, char *err, size_t errlen)
@@ -365,16 +442,23 @@ int
 td_bus_submit(td_bus_outbox *o, const char *topic, Tandem__Event *ev, int timeout_ms,
     char *err, size_t errlen)
 {
+	if (!topic_ok(topic)) {
+		snprintf(err, errlen, "invalid topic");
+		return (TD_EINVAL);
+	}
 	td_buf b, r;
 	td_buf_init(&b, TD_BUS_MAX_MSG);
 	td_buf_init(&r, 64 * 1024);
 	char *osrc = ev->source, *onode = ev->node;
 	if (ev->seq == 0) {
-		stamp(ev, o->source, o->node, &o->seq);
-	} else {
+		/* New: numbered once; a retry of this ev carries the same seq. */
+		stamp(ev, o->source, o->node, atomic_fetch_add(&o->seq, 1) + 1);
+	} else if (!is_set(ev->source)) {
+		/* A retry of one of ours. */
 		ev->source = o->source;
 		ev->node = o->node;
 	}
+	/* else: forwarded with its publisher's identity, which it keeps. */
 	frame(&b, topic, ev);
 	ev->source = osrc;
 	ev->node = onode;

@@ -10,8 +10,10 @@
  * subscriber dials the endpoints of the publishers it cares about.  Dialers
  * reconnect on their own, so either side may restart at any time.
  *
- * Pub/sub is best effort: a subscriber that is down or slow misses events
- * (each Event carries a per-publisher seq so gaps are counted).  Anything
+ * Pub/sub is best effort: a subscriber that is down, or more than 1024
+ * events behind, misses events
+ * (each Event carries a seq that counts per publisher and topic, so a
+ * subscriber counts gaps in what it subscribed to, and nothing else).  Anything
  * that must not be lost goes through td_bus_submit (req/rep with an Ack
  * sent only once the receiver holds the event durably).
  */
@@ -42,9 +44,11 @@ typedef struct td_bus_pub td_bus_pub;
 int td_bus_pub_open(td_bus_pub **out, const char *url, const char *source, const char *node,
     char *err, size_t errlen) TD_MUSTCHECK;
 /*
- * td_bus_publish stamps ev (source, node, seq, ts_us), packs and sends it.
- * Never blocks: when no subscriber keeps up, nng drops the message.  ev
- * stays owned by the caller.  Thread-safe.
+ * td_bus_publish stamps the message on the wire with source, node, the
+ * topic's next seq and (if ev->ts_us is 0) the current time; ev itself is
+ * left unchanged and stays owned by the caller.  Never blocks: when no
+ * subscriber keeps up, nng drops the message.  TD_EINVAL for a topic that
+ * subscribers would reject (see td_bus_frame_split).  Thread-safe.
  */
 int td_bus_publish(td_bus_pub *p, const char *topic, Tandem__Event *ev) TD_MUSTCHECK;
 void td_bus_pub_close(td_bus_pub *p);
@@ -97,6 +101,13 @@ int td_bus_outbox_open(td_bus_outbox **out, const char *url, const char *source,
  * td_bus_submit sends ev and waits up to timeout_ms for the receiver's Ack.
  * 0 means the receiver holds it durably.  On any error the event may or may
  * not have been taken (the receiver must be idempotent); retry it.
+ *
+ * Identity: a new ev (seq 0) is given this outbox's source and node, the
+ * next seq and (if 0) ts_us; seq and ts_us stay written in ev, so a retry
+ * of the same ev carries the same identity.  Build every new event from
+ * TANDEM__EVENT__INIT (or reset seq to 0).  An ev that already has a seq
+ * and a source (forwarded from another publisher) keeps both.
+ * TD_EAGAIN with the receiver's reason in err when it refused the event.
  */
 int td_bus_submit(td_bus_outbox *o, const char *topic, Tandem__Event *ev, int timeout_ms,
     char *err, size_t errlen) TD_MUSTCHECK;

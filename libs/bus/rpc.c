@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "util/clock.h"
 #include "util/mem.h"
 
 int
@@ -18,6 +19,7 @@ td_nng_err(int rv)
 	case 0: return (TD_OK);
 	case NNG_ENOMEM: return (TD_ENOMEM);
 	case NNG_EINVAL:
+	case NNG_ENOTSUP: /* e.g. an unknown URL scheme */
 	case NNG_EADDRINVAL: return (TD_EINVAL);
 	case NNG_ETIMEDOUT: return (TD_ETIMEDOUT);
 	case NNG_ECLOSED: return (TD_ECLOSED);
@@ -140,12 +142,17 @@ td_rpc_server_stop(td_rpc_server *s)
 	if (s == NULL) {
 		return;
 	}
+	/*
+	 * Close first: a request that arrives after the workers stopped but
+	 * before the socket closed was left on the rep pipe and leaked.  Then
+	 * wait for callbacks still running (they see NNG_ECLOSED and return).
+	 */
+	nng_close(s->sock);
 	for (int i = 0; i < s->nw; i++) {
 		if (s->w[i].aio != NULL) {
 			nng_aio_stop(s->w[i].aio);
 		}
 	}
-	nng_close(s->sock);
 	for (int i = 0; i < s->nw; i++) {
 		if (s->w[i].aio != NULL) {
 			nng_aio_free(s->w[i].aio);
@@ -200,6 +207,8 @@ td_rpc_call(td_rpc_client *c, const uint8_t *req, size_t len, td_buf *reply, int
 	if ((rv = nng_aio_alloc(&aio, NULL, NULL)) != 0) {
 		goto out;
 	}
+	/* timeout_ms bounds the whole call, not the send and the receive each. */
+	int64_t deadline = td_mono_ms() + timeout_ms;
 	nng_aio_set_timeout(aio, timeout_ms);
 	if ((rv = nng_msg_alloc(&m, 0)) != 0 || (rv = nng_msg_append(m, req, len)) != 0) {
 		goto out;
@@ -211,6 +220,10 @@ td_rpc_call(td_rpc_client *c, const uint8_t *req, size_t len, td_buf *reply, int
 		goto out; /* on failure the message is still ours */
 	}
 	m = NULL;
+	if (timeout_ms >= 0) {
+		int64_t left = deadline - td_mono_ms();
+		nng_aio_set_timeout(aio, left > 0 ? (nng_duration)left : NNG_DURATION_ZERO);
+	}
 	nng_ctx_recv(ctx, aio);
 	nng_aio_wait(aio);
 	if ((rv = nng_aio_result(aio)) != 0) {
@@ -218,6 +231,9 @@ td_rpc_call(td_rpc_client *c, const uint8_t *req, size_t len, td_buf *reply, int
 	}
 	m = nng_aio_get_msg(aio);
 	td_buf_append(reply, nng_msg_body(m), nng_msg_len(m));
+	if (td_buf_failed(reply)) {
+		rv = NNG_EMSGSIZE; /* the reply did not fit the caller's buffer */
+	}
 out:
 	if (m != NULL) {
 		nng_msg_free(m);

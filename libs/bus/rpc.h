@@ -46,9 +46,11 @@ void td_rpc_server_stop(td_rpc_server *s);
 int td_rpc_client_open(td_rpc_client **out, const char *url, bool wait, char *err,
     size_t errlen) TD_MUSTCHECK;
 /*
- * td_rpc_call sends req and waits up to timeout_ms for the reply, which is
- * appended to *reply.  Requests are not re-sent by nng (no duplicates);
- * callers decide whether to retry.  TD_ETIMEDOUT if no answer in time.
+ * td_rpc_call sends req and waits up to timeout_ms in all (or forever if
+ * negative) for the reply, which is appended to *reply.  Requests are not
+ * re-sent by nng (no duplicates); callers decide whether to retry.
+ * TD_ETIMEDOUT if no answer in time; TD_ETOOBIG if the reply did not fit
+ * reply's limit.  Thread-safe.
  */
 int td_rpc_call(td_rpc_client *c, const uint8_t *req, size_t len, td_buf *reply,
     int timeout_ms) TD_MUSTCHECK;

@@ -5,11 +5,13 @@
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include "util/buf.h"
 #include "util/mem.h"
 
 #define MAX_INCLUDE_DEPTH 8
@@ -28,6 +30,11 @@ struct td_cfg {
 	char *path;   /* config file, for reload */
 	char **sets;  /* --set strings, for reload */
 	size_t nsets;
+	/*
+	 * Serialises load, reload and show: `config` runs on control threads
+	 * while SIGHUP reloads on the main thread, and reload frees raw text.
+	 */
+	pthread_mutex_t lock;
 };
 
 /* A candidate value while loading: raw text and its source. */
@@ -39,7 +46,9 @@ typedef struct cand {
 td_cfg *
 td_cfg_new(void)
 {
-	return (TD_NEW(td_cfg));
+	td_cfg *c = TD_NEW(td_cfg);
+	pthread_mutex_init(&c->lock, NULL);
+	return (c);
 }
 
 void
@@ -347,26 +356,30 @@ trim(char *s)
 	return (s);
 }
 
-/* unquote handles "..." values with \" and \\ escapes, in place. */
+/*
+ * unquote handles "..." values in place: a backslash takes the next
+ * character literally (\" and \\), and the closing quote must end the value.
+ */
 static int
 unquote(char *s)
 {
-	size_t n = strlen(s);
-	if (n == 0 || s[0] != '"') {
+	if (s[0] != '"') {
 		return (TD_OK);
 	}
-	if (n < 2 || s[n - 1] != '"') {
-		return (TD_EINVAL);
-	}
 	char *w = s;
-	for (char *r = s + 1; r < s + n - 1; r++) {
-		if (*r == '\\' && r + 1 < s + n - 1) {
+	for (char *r = s + 1; *r != '\0'; r++) {
+		if (*r == '\\' && r[1] != '\0') {
 			r++;
+		} else if (*r == '"') {
+			if (r[1] != '\0') {
+				return (TD_EINVAL); /* text after the closing quote */
+			}
+			*w = '\0';
+			return (TD_OK);
 		}
 		*w++ = *r;
 	}
-	*w = '\0';
-	return (TD_OK);
+	return (TD_EINVAL);
 }
 
 static int read_file(pass *p, const char *path, int depth);
@@ -379,9 +392,14 @@ handle_line(pass *p, const char *path, int lineno, char *line, char *section, si
 	if (*s == '\0' || *s == '#' || *s == ';') {
 		return (TD_OK);
 	}
-	if (strncmp(s, "%include", 8) == 0 && isspace((unsigned char)s[8])) {
+	if (strncmp(s, "%include", 8) == 0 && (s[8] == '\0' || isspace((unsigned char)s[8]))) {
 		char *inc = trim(s + 8);
 		char full[PATH_MAX];
+		if (*inc == '\0') {
+			snprintf(p->err, p->errlen, "config %s:%d: %%include: expected a file name",
+			    path, lineno);
+			return (TD_EINVAL);
+		}
 		if (inc[0] == '/') {
 			snprintf(full, sizeof(full), "%s", inc);
 		} else {
@@ -398,7 +416,14 @@ handle_line(pass *p, const char *path, int lineno, char *line, char *section, si
 			    lineno);
 			return (TD_EINVAL);
 		}
-		snprintf(section, seclen, "%.*s", (int)(e - s - 1), s + 1);
+		*e = '\0';
+		char *name = trim(s + 1);
+		if (*name == '\0') {
+			snprintf(p->err, p->errlen, "config %s:%d: malformed section header", path,
+			    lineno);
+			return (TD_EINVAL);
+		}
+		snprintf(section, seclen, "%s", name);
 		return (TD_OK);
 	}
 	char *eq = strchr(s, '=');
@@ -547,6 +572,7 @@ int
 td_cfg_load(td_cfg *c, const char *path, char *const *sets, size_t nsets, char *err,
     size_t errlen)
 {
+	pthread_mutex_lock(&c->lock);
 	free(c->path);
 	c->path = path ? td_xstrdup(path) : NULL;
 	for (size_t j = 0; j < c->nsets; j++) {
@@ -576,12 +602,14 @@ td_cfg_load(td_cfg *c, const char *path, char *const *sets, size_t nsets, char *
 	}
 	free(vals);
 	pass_free(&p);
+	pthread_mutex_unlock(&c->lock);
 	return (rv);
 }
 
 int
 td_cfg_reload(td_cfg *c, char *restart_keys, size_t rklen, char *err, size_t errlen)
 {
+	pthread_mutex_lock(&c->lock);
 	pass p = {.c = c, .cands = td_xcalloc(c->n + 1, sizeof(cand)), .err = err,
 	    .errlen = errlen};
 	value *vals = td_xcalloc(c->n + 1, sizeof(value));
@@ -596,11 +624,14 @@ td_cfg_reload(td_cfg *c, char *restart_keys, size_t rklen, char *err, size_t err
 	if (rv == 0) {
 		for (size_t i = 0; i < c->n; i++) {
 			entry *e = &c->e[i];
-			if (strcmp(e->raw, p.cands[i].raw) == 0) {
+			if (e->raw != NULL && strcmp(e->raw, p.cands[i].raw) == 0) {
+				/* Same value; it may come from elsewhere now. */
+				memcpy(e->source, p.cands[i].source, SOURCE_LEN);
 				free_value(e->k, &vals[i]);
 				continue;
 			}
-			if (!(e->k->flags & TD_CFG_RELOADABLE)) {
+			/* Never loaded (reload before a successful load): apply all. */
+			if (e->raw != NULL && !(e->k->flags & TD_CFG_RELOADABLE)) {
 				if (rko < rklen) {
 					rko += (size_t)snprintf(restart_keys + rko, rklen - rko, "%s%s",
 					    rko ? "," : "", e->k->name);
@@ -616,42 +647,99 @@ td_cfg_reload(td_cfg *c, char *restart_keys, size_t rklen, char *err, size_t err
 	}
 	free(vals);
 	pass_free(&p);
+	pthread_mutex_unlock(&c->lock);
 	return (rv);
 }
 
-/* mask hides secrets: whole value for SECRET keys, passwords inside URLs/DSNs. */
+/*
+ * mask_password_kw masks every "password=value" (libpq conninfo, spaces
+ * allowed around '=', value optionally single-quoted with \ escapes; or a
+ * URI query parameter, ended by '&') in p, appending the result to b.
+ */
+static void
+mask_password_kw(td_buf *b, const char *p, bool uri)
+{
+	const char *start = p;
+	const char *q = p;
+	while ((q = strstr(q, "password")) != NULL) {
+		bool word = q == start || isspace((unsigned char)q[-1]) ||
+		            (uri && (q[-1] == '?' || q[-1] == '&'));
+		const char *v = q + 8;
+		while (!uri && *v == ' ') {
+			v++;
+		}
+		if (!word || *v != '=') {
+			q += 8;
+			continue;
+		}
+		v++;
+		while (!uri && *v == ' ') {
+			v++;
+		}
+		const char *e = v;
+		if (!uri && *e == '\'') {
+			for (e++; *e && *e != '\''; e++) {
+				if (*e == '\\' && e[1] != '\0') {
+					e++;
+				}
+			}
+			if (*e == '\'') {
+				e++;
+			}
+		} else {
+			e += strcspn(e, uri ? "&# \t" : " \t\n");
+		}
+		if (e > v) {
+			td_buf_append(b, p, (size_t)(v - p));
+			td_buf_putc(b, '*');
+			p = e;
+		}
+		q = e > v ? e : v;
+	}
+	td_buf_puts(b, p);
+}
+
+/*
+ * mask hides secrets for `show config`: the whole value of SECRET keys,
+ * and passwords inside URLs (scheme://user:PASSWORD@host) and libpq
+ * conninfo strings (password=...).  Returns a new string.
+ */
 static char *
 mask(const td_cfg_key *k, const char *raw)
 {
 	if ((k->flags & TD_CFG_SECRET) && raw[0] != '\0') {
 		return (td_xstrdup("********"));
 	}
-	char *out = td_xstrdup(raw);
-	/* scheme://user:pass@host */
-	char *sch = strstr(out, "://");
+	td_buf b = TD_BUF_INIT;
+	const char *p = raw;
+	const char *sch = strstr(raw, "://");
 	if (sch != NULL) {
-		char *at = strchr(sch + 3, '@');
-		char *colon = strchr(sch + 3, ':');
-		if (at != NULL && colon != NULL && colon < at) {
-			memmove(colon + 2, at, strlen(at) + 1);
-			colon[1] = '*';
+		/* The authority ends at the path; its userinfo at the last '@'. */
+		const char *auth = sch + 3;
+		const char *aend = auth + strcspn(auth, "/?#");
+		const char *at = NULL;
+		for (const char *q = auth; q < aend; q++) {
+			if (*q == '@') {
+				at = q;
+			}
+		}
+		const char *colon = at ? memchr(auth, ':', (size_t)(at - auth)) : NULL;
+		if (colon != NULL && colon + 1 < at) {
+			td_buf_append(&b, raw, (size_t)(colon + 1 - raw));
+			td_buf_putc(&b, '*');
+			p = at;
 		}
 	}
-	/* conninfo password=... */
-	char *pw = strstr(out, "password=");
-	if (pw != NULL) {
-		char *v = pw + 9;
-		char *end = v + strcspn(v, " ");
-		memmove(v + 1, end, strlen(end) + 1);
-		v[0] = '*';
-	}
-	return (out);
+	mask_password_kw(&b, p, sch != NULL);
+	return (td_buf_steal(&b, NULL));
 }
 
 json_t *
 td_cfg_show(const td_cfg *c)
 {
 	json_t *o = json_object();
+	pthread_mutex_t *lock = (pthread_mutex_t *)&c->lock; /* const to callers */
+	pthread_mutex_lock(lock);
 	for (size_t i = 0; i < c->n; i++) {
 		const entry *e = &c->e[i];
 		char *shown = mask(e->k, e->raw ? e->raw : "");
@@ -660,6 +748,7 @@ td_cfg_show(const td_cfg *c)
 		        (e->k->flags & TD_CFG_RELOADABLE) != 0));
 		free(shown);
 	}
+	pthread_mutex_unlock(lock);
 	return (o);
 }
 
@@ -690,5 +779,6 @@ td_cfg_free(td_cfg *c)
 	free(c->sets);
 	free(c->path);
 	free(c->e);
+	pthread_mutex_destroy(&c->lock);
 	free(c);
 }

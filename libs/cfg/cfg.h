@@ -14,7 +14,10 @@
  *     url = redis://127.0.0.1:6379/0
  *     %include common.conf          (path relative to this file)
  * Keys are "<section>.<key>"; an unknown key is an error, so a typo never
- * silently leaves a default in place.
+ * silently leaves a default in place.  A value may be double-quoted (to
+ * keep leading/trailing spaces); inside quotes a backslash takes the next
+ * character literally.  There are no inline comments: '#' in a value is
+ * data (passwords).
  *
  * The same table drives `show config` (td_cfg_show) and the docs check
  * (scripts/check-config-docs greps every key in docs/config.md).
@@ -90,7 +93,12 @@ int td_cfg_load(td_cfg *c, const char *path, char *const *sets, size_t nsets, ch
 int td_cfg_reload(td_cfg *c, char *restart_keys, size_t rklen, char *err, size_t errlen)
     TD_MUSTCHECK;
 
-/* td_cfg_show: {"key": {"value": "...", "source": "file /x.conf:3"}, ...} */
+/*
+ * td_cfg_show: {"key": {"value": "...", "source": "file /x.conf:3",
+ * "reloadable": false}, ...}.  SECRET values show as "********", and
+ * passwords inside URLs and conninfo strings as "*".  Safe to call from
+ * any thread, also during td_cfg_reload.
+ */
 json_t *td_cfg_show(const td_cfg *c);
 
 /* td_cfg_foreach_key calls fn for every registered key (for docs checks). */

@@ -236,10 +236,22 @@ print_object(FILE *f, const json_t *o, int indent)
 			fprintf(f, "%*s%s:\n", indent, "", k);
 			print_value(f, v, indent + 2);
 		} else {
-			fprintf(f, "%*s%-*s  ", indent, "", (int)w + 1, k);
+			/* "key:" padded so that the values line up */
+			fprintf(f, "%*s%s:%*s ", indent, "", k, (int)(w - strlen(k)), "");
 			print_scalar(f, v);
 			fputc('\n', f);
 		}
+	}
+}
+
+/* put_cell prints one table cell padded to width w plus a gap (w = 0: last column). */
+static void
+put_cell(FILE *f, const char *s, size_t w)
+{
+	if (w == 0) {
+		fputs(s, f);
+	} else {
+		fprintf(f, "%-*s  ", (int)w, s);
 	}
 }
 
@@ -277,20 +289,21 @@ print_table(FILE *f, const json_t *a, int indent)
 	}
 	fprintf(f, "%*s", indent, "");
 	for (c = 0; c < ncol; c++) {
-		fprintf(f, "%-*s  ", (int)w[c], cols[c]);
+		put_cell(f, cols[c], c + 1 < ncol ? w[c] : 0);
 	}
 	fputc('\n', f);
 	json_array_foreach(a, i, row) {
 		fprintf(f, "%*s", indent, "");
 		for (c = 0; c < ncol; c++) {
 			json_t *cell = json_object_get(row, cols[c]);
+			size_t cw = c + 1 < ncol ? w[c] : 0; /* no trailing blanks */
 			if (cell == NULL) {
-				fprintf(f, "%-*s  ", (int)w[c], "-");
+				put_cell(f, "-", cw);
 			} else if (json_is_string(cell)) {
-				fprintf(f, "%-*s  ", (int)w[c], json_string_value(cell));
+				put_cell(f, json_string_value(cell), cw);
 			} else {
 				char *s = json_dumps(cell, JSON_ENCODE_ANY | JSON_COMPACT);
-				fprintf(f, "%-*s  ", (int)w[c], s ? s : "?");
+				put_cell(f, s ? s : "?", cw);
 				free(s);
 			}
 		}
@@ -335,7 +348,12 @@ td_ctl_print(FILE *f, const json_t *doc, bool json)
 	}
 	const json_t *text = json_object_get(doc, "text");
 	if (json_is_object(doc) && json_object_size(doc) == 1 && json_is_string(text)) {
-		fputs(json_string_value(text), f);
+		const char *t = json_string_value(text);
+		size_t n = strlen(t);
+		fputs(t, f);
+		if (n > 0 && t[n - 1] != '\n') {
+			fputc('\n', f);
+		}
 		return;
 	}
 	print_value(f, doc, 0);

@@ -55,8 +55,9 @@ int td_ctl_call(const char *url, const char *command, int argc, char **argv, int
 
 /*
  * td_ctl_print writes a reply for humans: objects as aligned "key: value"
- * lines (nested objects indented), arrays of objects as tables, a lone
- * {"text": "..."} as the raw text.  With json=true, pretty JSON.
+ * lines (nested objects indented), arrays of objects as tables (columns
+ * from the first row, "-" for missing cells), a lone {"text": "..."} as
+ * the raw text, ending in a newline.  With json=true, pretty JSON.
  */
 void td_ctl_print(FILE *f, const json_t *doc, bool json);
 

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <pthread.h>
 #include <hiredis/hiredis.h>
 #include <libpq-fe.h>
 #include <microhttpd.h>
@@ -38,6 +39,17 @@ struct td_daemon {
 	void *ctx;
 	int64_t started_us;
 	_Atomic bool stop;
+	/*
+	 * Reloads run on the main loop only (like tick), so spec->reload never
+	 * races tick or another reload.  The `reload` command asks for one with
+	 * SIGHUP and waits here for the loop to report it done.
+	 */
+	pthread_mutex_t reload_mu;
+	pthread_cond_t reload_cv;
+	uint64_t reload_req, reload_done; /* requests made / served */
+	bool loop_over;                   /* the main loop has returned */
+	int reload_rv;
+	char reload_msg[512];
 };
 
 #define OFF(f) offsetof(td_daemon_common, f)
@@ -237,14 +249,34 @@ cmd_metrics(void *arg, int argc, char **argv, json_t **out, char *err, size_t er
 	return (TD_OK);
 }
 
-static int do_reload(td_daemon *d, char *err, size_t errlen);
-
 static int
 cmd_reload(void *arg, int argc, char **argv, json_t **out, char *err, size_t errlen)
 {
 	td_daemon *d = arg;
 	(void)argc, (void)argv;
-	int rv = do_reload(d, err, errlen);
+	pthread_mutex_lock(&d->reload_mu);
+	uint64_t mine = ++d->reload_req;
+	pthread_mutex_unlock(&d->reload_mu);
+	kill(getpid(), SIGHUP); /* the main loop reloads */
+
+	struct timespec until;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += 30;
+	int rv;
+	pthread_mutex_lock(&d->reload_mu);
+	while (d->reload_done < mine && !d->loop_over) {
+		if (pthread_cond_timedwait(&d->reload_cv, &d->reload_mu, &until) != 0) {
+			break;
+		}
+	}
+	if (d->reload_done >= mine) {
+		rv = d->reload_rv;
+		snprintf(err, errlen, "%s", d->reload_msg);
+	} else {
+		rv = TD_ETIMEDOUT;
+		snprintf(err, errlen, "%s", d->loop_over ? "daemon is stopping" : "reload timed out");
+	}
+	pthread_mutex_unlock(&d->reload_mu);
 	if (rv == 0) {
 		*out = json_pack("{s:s}", "result", err[0] ? err : "reloaded");
 		err[0] = '\0';
@@ -335,6 +367,23 @@ do_reload(td_daemon *d, char *err, size_t errlen)
 		LOG_INFO("TD-RELOAD", "config reloaded");
 	}
 	return (TD_OK);
+}
+
+/* serve_reload runs one reload on the main loop and wakes `reload` commands. */
+static void
+serve_reload(td_daemon *d)
+{
+	pthread_mutex_lock(&d->reload_mu);
+	uint64_t upto = d->reload_req; /* later requests send their own SIGHUP */
+	pthread_mutex_unlock(&d->reload_mu);
+	char err[512] = "";
+	int rv = do_reload(d, err, sizeof(err));
+	pthread_mutex_lock(&d->reload_mu);
+	d->reload_done = upto;
+	d->reload_rv = rv;
+	snprintf(d->reload_msg, sizeof(d->reload_msg), "%s", err);
+	pthread_cond_broadcast(&d->reload_cv);
+	pthread_mutex_unlock(&d->reload_mu);
 }
 
 /* ---- command line ------------------------------------------------------------ */
@@ -524,8 +573,7 @@ main_loop(td_daemon *d, sigset_t *sigs)
 			break;
 		}
 		if (sig == SIGHUP) {
-			char err[512];
-			(void)do_reload(d, err, sizeof(err));
+			serve_reload(d);
 			continue;
 		}
 		if (td_mono_ms() >= next_tick) {
@@ -549,6 +597,8 @@ td_daemon_main(const td_daemon_spec *spec, int argc, char **argv)
 		return (2);
 	}
 	td_daemon *d = TD_NEW(td_daemon);
+	pthread_mutex_init(&d->reload_mu, NULL);
+	pthread_cond_init(&d->reload_cv, NULL);
 	d->spec = spec;
 	d->started_us = td_wall_us();
 	d->cfg = td_cfg_new();
@@ -633,6 +683,10 @@ td_daemon_main(const td_daemon_spec *spec, int argc, char **argv)
 	sd_notify(0, "READY=1");
 	LOG_INFO("TD-READY", "%s ready", spec->name);
 	main_loop(d, &sigs);
+	pthread_mutex_lock(&d->reload_mu);
+	d->loop_over = true; /* `reload` commands still waiting give up now */
+	pthread_cond_broadcast(&d->reload_cv);
+	pthread_mutex_unlock(&d->reload_mu);
 	sd_notify(0, "STOPPING=1");
 	if (spec->fini != NULL) {
 		spec->fini(d);
@@ -644,6 +698,8 @@ out:
 out_cfg:
 	td_cfg_free(d->cfg);
 	free(c.sets);
+	pthread_cond_destroy(&d->reload_cv);
+	pthread_mutex_destroy(&d->reload_mu);
 	free(d);
 	td_metrics_reset();
 	return (status);

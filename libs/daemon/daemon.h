@@ -60,7 +60,10 @@ typedef struct td_daemon_spec {
 	/* status/stats: service-specific JSON objects (merged / returned). */
 	json_t *(*status)(td_daemon *d);
 	json_t *(*stats)(td_daemon *d);
-	/* reload: called after SIGHUP or `reload` re-read the config. */
+	/*
+	 * reload: called on the main thread (never concurrently with tick)
+	 * after SIGHUP or the `reload` command re-read the config.
+	 */
 	void (*reload)(td_daemon *d);
 	int tick_ms;          /* 0 = 1000 */
 } td_daemon_spec;

@@ -34,6 +34,7 @@ typedef struct td_http_pending {
 	int64_t received_us;
 	struct MHD_Connection *conn;
 	bool can_defer;
+	bool refused;      /* 413 queued on the headers; the body is discarded */
 	_Atomic int state;
 	td_http_resp resp; /* the deferred answer */
 	td_http_req req;   /* kept for the deferred handler's use */
@@ -49,9 +50,11 @@ td_http_parse_listen(const char *listen, void *ssv, size_t sslen, bool *ipv6)
 		return (TD_EINVAL);
 	}
 	memset(ss, 0, sslen);
-	if (listen[0] == '[') {
+	bool bracketed = listen[0] == '[';
+	if (bracketed) {
 		const char *e = strchr(listen, ']');
-		if (e == NULL || e[1] != ':' || (size_t)(e - listen - 1) >= sizeof(host)) {
+		if (e == NULL || e[1] != ':' || e == listen + 1 ||
+		    (size_t)(e - listen - 1) >= sizeof(host)) {
 			return (TD_EINVAL);
 		}
 		memcpy(host, listen + 1, (size_t)(e - listen - 1));
@@ -67,15 +70,22 @@ td_http_parse_listen(const char *listen, void *ssv, size_t sslen, bool *ipv6)
 			memcpy(host, listen, (size_t)(c - listen));
 			portstr = c + 1;
 		}
+		if (strchr(host, ':') != NULL) {
+			return (TD_EINVAL); /* IPv6 needs brackets: "[::1]:80" */
+		}
 	}
-	char *end;
-	long port = strtol(portstr, &end, 10);
-	if (*portstr == '\0' || *end != '\0' || port < 0 || port > 65535) {
+	/* The port is 1..5 digits, nothing else (strtol would take " +80"). */
+	size_t nd = strspn(portstr, "0123456789");
+	if (nd == 0 || nd > 5 || portstr[nd] != '\0') {
+		return (TD_EINVAL);
+	}
+	long port = strtol(portstr, NULL, 10);
+	if (port > 65535) {
 		return (TD_EINVAL);
 	}
 	struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
 	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
-	if (host[0] == '\0' || strcmp(host, "*") == 0) {
+	if (!bracketed && (host[0] == '\0' || strcmp(host, "*") == 0)) {
 		s4->sin_family = AF_INET;
 		s4->sin_addr.s_addr = htonl(INADDR_ANY);
 		s4->sin_port = htons((uint16_t)port);
@@ -172,6 +182,26 @@ access_cb(void *cls, struct MHD_Connection *c, const char *url, const char *meth
 		st->conn = c;
 		st->can_defer = s->event_loop;
 		*con_cls = st;
+		/*
+		 * A declared length over the cap is refused now, before the body
+		 * is read, and before "100 Continue" invites the client to send it.
+		 */
+		const char *cl =
+		    MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+		if (cl != NULL && strtoull(cl, NULL, 10) > s->max_body) {
+			td_http_resp resp;
+			resp_init(&resp);
+			td_http_resp_error(&resp, 413, "too_large",
+			    "request body larger than %zu bytes", s->max_body);
+			st->refused = true;
+			enum MHD_Result ret = send_resp(c, &resp);
+			resp_free(&resp);
+			return (ret);
+		}
+		return (MHD_YES);
+	}
+	if (st->refused) {
+		*upload_size = 0; /* discard whatever still comes */
 		return (MHD_YES);
 	}
 	int state = atomic_load(&st->state);
@@ -283,11 +313,15 @@ td_http_start(td_http_server **out, const td_http_opts *opts, td_http_handler fn
 	    {s->event_loop ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END, (intptr_t)pool, NULL},
 	    {MHD_OPTION_END, 0, NULL},
 	};
+	/*
+	 * No MHD_OPTION_LISTENING_ADDRESS_REUSE: on Linux it sets SO_REUSEPORT,
+	 * which let a second daemon bind the same port and take half of the
+	 * connections.  MHD's default SO_REUSEADDR is enough for fast restarts.
+	 */
 	s->mhd = MHD_start_daemon(flags, 0, NULL, NULL, access_cb, s, MHD_OPTION_SOCK_ADDR, &ss,
 	    MHD_OPTION_CONNECTION_LIMIT, opts->conn_limit ? opts->conn_limit : 1024u,
 	    MHD_OPTION_CONNECTION_TIMEOUT, opts->timeout_s ? opts->timeout_s : 30u,
-	    MHD_OPTION_NOTIFY_COMPLETED, completed_cb, s, MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u,
-	    MHD_OPTION_ARRAY, extra, MHD_OPTION_END);
+	    MHD_OPTION_NOTIFY_COMPLETED, completed_cb, s, MHD_OPTION_ARRAY, extra, MHD_OPTION_END);
 	if (s->mhd == NULL) {
 		snprintf(err, errlen, "cannot listen on %s (address in use or not permitted)",
 		    opts->listen);

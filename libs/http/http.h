@@ -5,6 +5,9 @@
  * gets 413 without calling the handler), then calls the handler once.  It
  * answers "Expect: 100-continue" itself.
  *
+ * A declared Content-Length over max_body is refused on the headers, so
+ * no "100 Continue" invites the body.
+ *
  * Two threading modes (td_http_opts.threads):
  *  - 0: a thread per connection.  A handler may block (waiting for
  *    PostgreSQL, say) without stalling other clients.  Simple; costs a
@@ -62,7 +65,11 @@ void td_http_stop(td_http_server *s);
 /* td_http_port returns the bound port (useful with ":0" in tests). */
 int td_http_port(const td_http_server *s);
 
-/* td_http_parse_listen: "host:port" -> sockaddr storage. */
+/*
+ * td_http_parse_listen: "1.2.3.4:80", "[::1]:80", ":80", "*:80" or "80"
+ * (numeric addresses only; IPv6 in brackets; port 0..65535 in digits) ->
+ * sockaddr storage of at least sizeof(struct sockaddr_in6).
+ */
 int td_http_parse_listen(const char *listen, void *ss, size_t sslen, bool *ipv6) TD_MUSTCHECK;
 
 /* Lookups on the request; the strings live as long as the request. */

@@ -2,6 +2,7 @@
 /* Redis connection with bounded waits and reconnect backoff. */
 #include "kv/kv.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -37,7 +38,8 @@ td_kv_parse_url(const char *url, td_kv_url *out)
 		}
 		memcpy(out->unix_path, path, n);
 		if (path[n] == '?') {
-			if (strncmp(path + n + 1, "db=", 3) != 0) {
+			if (strncmp(path + n + 1, "db=", 3) != 0 ||
+			    !isdigit((unsigned char)path[n + 4])) {
 				return (TD_EINVAL);
 			}
 			char *end;
@@ -53,7 +55,8 @@ td_kv_parse_url(const char *url, td_kv_url *out)
 		return (TD_EINVAL);
 	}
 	const char *p = url + 8;
-	const char *at = strchr(p, '@');
+	/* The last '@': a password may contain '@' (the path is only "/db"). */
+	const char *at = strrchr(p, '@');
 	if (at != NULL) {
 		const char *colon = memchr(p, ':', (size_t)(at - p));
 		const char *pw = colon ? colon + 1 : p;
@@ -86,6 +89,9 @@ td_kv_parse_url(const char *url, td_kv_url *out)
 	}
 	if (*p == ':') {
 		char *end;
+		if (!isdigit((unsigned char)p[1])) {
+			return (TD_EINVAL); /* strtol would take " 6379" and "+6379" */
+		}
 		long port = strtol(p + 1, &end, 10);
 		if (end == p + 1 || port <= 0 || port > 65535) {
 			return (TD_EINVAL);
@@ -96,6 +102,9 @@ td_kv_parse_url(const char *url, td_kv_url *out)
 	if (*p == '/') {
 		if (p[1] != '\0') {
 			char *end;
+			if (!isdigit((unsigned char)p[1])) {
+				return (TD_EINVAL);
+			}
 			long db = strtol(p + 1, &end, 10);
 			if (*end != '\0' || end == p + 1 || db < 0 || db > 15) {
 				return (TD_EINVAL);
@@ -296,6 +305,9 @@ td_kv_reply_err(td_kv *k, const redisReply *r, char *err, size_t errlen)
 		return (TD_OK);
 	}
 	snprintf(err, errlen, "%s", r->str ? r->str : "error");
+	if (r->str == NULL) {
+		return (TD_EIO);
+	}
 	if (strncmp(r->str, "LOADING", 7) == 0 || strncmp(r->str, "BUSY", 4) == 0 ||
 	    strncmp(r->str, "TRYAGAIN", 8) == 0 || strncmp(r->str, "MASTERDOWN", 10) == 0) {
 		return (TD_EAGAIN);

@@ -4,7 +4,10 @@
  * backoff, bounded waits (connect and command timeouts), and error
  * classification.  A td_kv is one connection, owned by one thread at a time.
  *
- * URL forms: redis://[:password@]host[:port][/db], unix:///path/to.sock[?db=N]
+ * URL forms: redis://[[user]:password@]host[:port][/db] (db 0..15; an IPv6
+ * host in brackets; the password may contain '@'; userinfo without ':' is
+ * taken as the password, the legacy form), unix:///path/to.sock[?db=N].
+ * The user name is not used (AUTH sends the password only).
  */
 #ifndef TD_KV_KV_H
 #define TD_KV_KV_H

@@ -13,6 +13,12 @@
  * The id is a stable event name (SERVICE-EVENT) that alerting can match
  * on; the message is for humans.  The level check happens before any
  * formatting, so disabled debug lines cost one atomic load.
+ *
+ * The message is always quoted and escaped (quotes, backslashes, control
+ * bytes; bytes that are not UTF-8 become U+FFFD), so a line is valid JSON
+ * or logfmt whatever the message holds.  svc, node and id are quoted in
+ * logfmt only when they need it.  A line is at most 80 KiB: a longer
+ * message is cut and ends in "...(truncated)"; it is never dropped.
  */
 #ifndef TD_LOG_LOG_H
 #define TD_LOG_LOG_H

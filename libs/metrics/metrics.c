@@ -47,7 +47,13 @@ const double td_metrics_latency_buckets[] = {0.0005, 0.001, 0.0025, 0.005, 0.01,
     0.1, 0.25, 0.5, 1, 2.5, 5, 10};
 const size_t td_metrics_latency_nbuckets = TD_ARRAY_LEN(td_metrics_latency_buckets);
 
-/* get_series finds or creates name{labels}; caller holds g_lock. */
+static const char *const kind_names[] = {"counter", "gauge", "gauge_fn", "histogram"};
+
+/*
+ * get_series finds or creates name{labels}; caller holds g_lock.  A name
+ * already registered as another kind is a programmer error (the series'
+ * storage would be read as the wrong type): abort, naming it.
+ */
 static series *
 get_series(const char *name, const char *help, kind k, const char *labels, bool *created)
 {
@@ -56,6 +62,11 @@ get_series(const char *name, const char *help, kind k, const char *labels, bool 
 		if (strcmp(f->name, name) == 0) {
 			break;
 		}
+	}
+	if (f != NULL && f->k != k) {
+		fprintf(stderr, "metrics: %s registered as a %s, then asked for as a %s\n", name,
+		    kind_names[f->k], kind_names[k]);
+		abort();
 	}
 	if (f == NULL) {
 		f = TD_NEW(family);
@@ -202,17 +213,51 @@ td_histogram_quantile(const td_histogram *h, double q)
 	return (h->n ? h->bounds[h->n - 1] : NAN);
 }
 
+/*
+ * fmt_value writes v so that it parses back to the same double: integers
+ * below 1e15 in full, others with the fewest of 15..17 significant digits
+ * that round-trip (%.9g lost digits: 1234567890123456 became 1.23456789e+15,
+ * and bucket bounds 0.1234567891 and 0.1234567892 got the same le).
+ */
+static void
+fmt_value(char *out, size_t len, double v)
+{
+	if (isnan(v)) {
+		snprintf(out, len, "NaN");
+	} else if (isinf(v)) {
+		snprintf(out, len, "%s", v > 0 ? "+Inf" : "-Inf");
+	} else if (v == floor(v) && fabs(v) < 1e15) {
+		snprintf(out, len, "%.0f", v);
+	} else {
+		for (int prec = 15; prec <= 17; prec++) {
+			snprintf(out, len, "%.*g", prec, v);
+			if (strtod(out, NULL) == v) {
+				break;
+			}
+		}
+	}
+}
+
 static void
 put_value(td_buf *out, double v)
 {
-	if (isnan(v)) {
-		td_buf_puts(out, "NaN");
-	} else if (isinf(v)) {
-		td_buf_puts(out, v > 0 ? "+Inf" : "-Inf");
-	} else if (v == floor(v) && fabs(v) < 1e15) {
-		td_buf_printf(out, "%.0f", v);
-	} else {
-		td_buf_printf(out, "%.9g", v);
+	char tmp[40];
+	fmt_value(tmp, sizeof(tmp), v);
+	td_buf_puts(out, tmp);
+}
+
+/* put_help writes a HELP text with '\\' and newlines escaped, as 0.0.4 requires. */
+static void
+put_help(td_buf *out, const char *help)
+{
+	for (const char *p = help; *p; p++) {
+		if (*p == '\\') {
+			td_buf_puts(out, "\\\\");
+		} else if (*p == '\n') {
+			td_buf_puts(out, "\\n");
+		} else {
+			td_buf_putc(out, *p);
+		}
 	}
 }
 
@@ -234,8 +279,9 @@ td_metrics_render(td_buf *out)
 	static const char *types[] = {"counter", "gauge", "gauge", "histogram"};
 	pthread_mutex_lock(&g_lock);
 	for (family *f = g_head; f != NULL; f = f->next) {
-		td_buf_printf(out, "# HELP %s %s\n# TYPE %s %s\n", f->name, f->help, f->name,
-		    types[f->k]);
+		td_buf_printf(out, "# HELP %s ", f->name);
+		put_help(out, f->help);
+		td_buf_printf(out, "\n# TYPE %s %s\n", f->name, types[f->k]);
 		for (series *s = f->head; s != NULL; s = s->next) {
 			switch (f->k) {
 			case K_COUNTER:
@@ -255,11 +301,12 @@ td_metrics_render(td_buf *out)
 			case K_HISTOGRAM: {
 				td_histogram *h = &s->u.h;
 				uint64_t cum = 0;
-				char le[64];
+				char le[64], num[40];
 				for (size_t i = 0; i <= h->n; i++) {
 					cum += atomic_load_explicit(&h->buckets[i], memory_order_relaxed);
 					if (i < h->n) {
-						snprintf(le, sizeof(le), "le=\"%.9g\"", h->bounds[i]);
+						fmt_value(num, sizeof(num), h->bounds[i]);
+						snprintf(le, sizeof(le), "le=\"%s\"", num);
 					} else {
 						snprintf(le, sizeof(le), "le=\"+Inf\"");
 					}

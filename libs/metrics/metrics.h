@@ -10,6 +10,10 @@
  *
  * Labels are passed preformatted, e.g. "method=\"INVITE\",code=\"200\""; use
  * td_metrics_label_escape for values that come from outside.
+ *
+ * A name is one kind for the life of the registry: asking for it as
+ * another kind (a counter, then a histogram) is a programmer error and
+ * aborts.
  */
 #ifndef TD_METRICS_METRICS_H
 #define TD_METRICS_METRICS_H
@@ -35,7 +39,8 @@ td_counter *td_metrics_counter(const char *name, const char *help, const char *l
 td_gauge *td_metrics_gauge(const char *name, const char *help, const char *labels);
 /*
  * td_metrics_gauge_fn registers a gauge whose value is computed at render
- * time by fn(arg), from the rendering thread.  fn must be thread-safe.
+ * time by fn(arg), from the rendering thread, with the registry locked:
+ * fn must be thread-safe and must not register metrics.
  */
 void td_metrics_gauge_fn(const char *name, const char *help, const char *labels,
     double (*fn)(void *arg), void *arg);

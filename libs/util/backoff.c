@@ -35,6 +35,9 @@ td_backoff_fail(td_backoff *b)
 	/* Half fixed, half random: never zero, never in lock-step with peers. */
 	int64_t half = b->cur_ms / 2;
 	int64_t delay = half + (int64_t)(b->rng % (uint64_t)(half + 1));
+	if (delay < 1) {
+		delay = 1; /* cur_ms == 1: half is 0, and 0 would mean no backoff at all */
+	}
 	b->next_at_ms = td_mono_ms() + delay;
 	b->failures++;
 	b->cur_ms = b->cur_ms * 2 > b->max_ms ? b->max_ms : b->cur_ms * 2;

@@ -123,12 +123,10 @@ td_buf_printf(td_buf *b, const char *fmt, ...)
 char *
 td_buf_steal(td_buf *b, size_t *len)
 {
-	if (b->data == NULL) {
-		td_buf_append(b, "", 0);
-	}
-	char *p = b->data;
+	/* Always hand out a string, even for an empty (or failed-empty) buffer. */
+	char *p = b->data != NULL ? b->data : td_xstrdup("");
 	if (len != NULL) {
-		*len = b->len;
+		*len = b->data != NULL ? b->len : 0;
 	}
 	b->data = NULL;
 	b->len = b->cap = 0;

@@ -47,7 +47,10 @@ td_buf_failed(const td_buf *b)
  */
 void *td_buf_extend(td_buf *b, size_t n);
 
-/* td_buf_steal hands the data to the caller (free() it) and resets b. */
+/*
+ * td_buf_steal hands the data to the caller (free() it; never NULL, "" for
+ * an empty buffer) and resets b, keeping its limit.
+ */
 char *td_buf_steal(td_buf *b, size_t *len);
 
 #endif

@@ -3,6 +3,7 @@
 #include "util/clock.h"
 
 #include <ctype.h>
+#include <stdbool.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +33,15 @@ td_fmt_rfc3339(int64_t us, char *out, size_t len)
 	snprintf(out, len, "%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ", tm.tm_year + 1900, tm.tm_mon + 1,
 	    tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, frac);
 	return (out);
+}
+
+/* days_in_month: 28..31 for month mo (1..12) of year y (proleptic Gregorian). */
+static int
+days_in_month(int y, int mo)
+{
+	static const int dm[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+	bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+	return (mo == 2 && leap ? 29 : dm[mo - 1]);
 }
 
 static int
@@ -103,13 +113,15 @@ td_parse_time(const char *s, int64_t *us)
 		} else if (*p == '+' || *p == '-') {
 			int sign = *p == '-' ? -1 : 1, oh, om;
 			p++;
-			if (digits(&p, 2, &oh) || *p++ != ':' || digits(&p, 2, &om)) {
+			if (digits(&p, 2, &oh) || *p++ != ':' || digits(&p, 2, &om) || oh > 23 ||
+			    om > 59) {
 				return (TD_EINVAL);
 			}
 			offset_s = sign * (oh * 3600 + om * 60);
 		}
 	}
-	if (*p != '\0' || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || se > 60) {
+	if (*p != '\0' || mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo) || h > 23 ||
+	    mi > 59 || se > 60) {
 		return (TD_EINVAL);
 	}
 	struct tm tm = {.tm_year = y - 1900, .tm_mon = mo - 1, .tm_mday = d, .tm_hour = h,
