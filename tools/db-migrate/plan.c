@@ -3,6 +3,7 @@
 #include "plan.h"
 
 #include <assert.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -34,37 +35,34 @@ plan_build(const migfile_set *files, const plan_applied *applied, size_t napplie
 	}
 	size_t i = 0, j = 0;
 	while (i < files->n || j < napplied) {
+		/* Versions are 1..9999, so INT_MAX stands for "this side is done". */
+		int fv = i < files->n ? files->v[i].version : INT_MAX;
+		int av = j < napplied ? applied[j].version : INT_MAX;
+		assert(i == 0 || i >= files->n || files->v[i - 1].version < fv);
 		plan_row *r = &p->rows[p->n++];
-		const migfile *f = i < files->n ? &files->v[i] : NULL;
-		const plan_applied *a = j < napplied ? &applied[j] : NULL;
-		assert(f == NULL || i == 0 || files->v[i - 1].version < f->version);
-		if (f != NULL && (a == NULL || f->version < a->version)) {
-			r->version = f->version;
+		if (fv < av) {
+			r->version = fv;
 			r->state = PLAN_PENDING;
-			r->file = f;
-			r->out_of_order = f->version < max_applied;
+			r->file = &files->v[i++];
+			r->out_of_order = fv < max_applied;
 			p->pending++;
 			p->out_of_order += r->out_of_order;
-			i++;
-		} else if (f == NULL || a->version < f->version) {
-			r->version = a->version;
+		} else if (av < fv) {
+			r->version = av;
 			r->state = PLAN_MISSING;
-			r->applied = a;
+			r->applied = &applied[j++];
 			p->missing++;
-			j++;
 		} else {
-			r->version = f->version;
-			r->file = f;
-			r->applied = a;
-			if (strcmp(f->sha256, a->sha256) == 0) {
+			r->version = fv;
+			r->file = &files->v[i++];
+			r->applied = &applied[j++];
+			if (strcmp(r->file->sha256, r->applied->sha256) == 0) {
 				r->state = PLAN_APPLIED;
 				p->applied++;
 			} else {
 				r->state = PLAN_CHANGED;
 				p->changed++;
 			}
-			i++;
-			j++;
 		}
 	}
 }
