@@ -25,6 +25,9 @@ CC      ?= cc
 WARN    := -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wstrict-prototypes \
            -Wmissing-prototypes -Wvla -Wformat=2 -Wno-format-nonliteral -Wno-format-truncation \
            -Wnull-dereference -Wundef
+ifeq ($(VARIANT),fuzz)
+WARN    += -Wno-unknown-warning-option # clang: -Wno-format-truncation is gcc's
+endif
 PKGS    := yajl libpq hiredis libprotobuf-c libmicrohttpd libsodium jansson libsystemd libcurl openssl
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
