@@ -114,8 +114,9 @@ typedef struct td_sip_addr {
  * starting at *pos and moves *pos past it (and its comma with
  * TD_SIP_ADDR_LIST).  Strict where RFC 4475 asks for a 400: unterminated
  * quotes, LWS inside <>, unquoted non-token display names, a '?' in a
- * bare addr-spec, empty parameters.  The URI is only delimited here, not
- * parsed.  Returns 0 or TD_EPROTO.
+ * bare addr-spec, empty parameters, a URI without "scheme:".  Past its
+ * scheme the URI is only delimited here, not parsed (td_sip_uri_parse).
+ * Returns 0 or TD_EPROTO.
  */
 int td_sip_addr_parse(td_sip_str value, size_t *pos, unsigned flags, td_sip_addr *a) TD_MUSTCHECK;
 

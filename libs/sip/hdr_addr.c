@@ -17,6 +17,17 @@
 #include "sip/hdr.h"
 #include "sip/lex.h"
 
+/* has_scheme: the URI starts with scheme ":" (the rest is td_sip_uri_parse's job). */
+static bool
+has_scheme(const char *p, size_t n)
+{
+	if (n == 0 || !((p[0] | 0x20) >= 'a' && (p[0] | 0x20) <= 'z')) {
+		return (false);
+	}
+	size_t i = sip_span(p, 1, n, SIP_C_SCHEME);
+	return (i < n && p[i] == ':');
+}
+
 static int
 addr_param(td_sip_addr *a, td_sip_str name, td_sip_str val)
 {
@@ -142,7 +153,7 @@ td_sip_addr_parse(td_sip_str value, size_t *pos, unsigned flags, td_sip_addr *a)
 			}
 			k++;
 		}
-		if (k >= n || k == u) {
+		if (k >= n || !has_scheme(p + u, k - u)) {
 			return (TD_EPROTO);
 		}
 		a->uri = (td_sip_str) { p + u, k - u };
@@ -157,7 +168,7 @@ td_sip_addr_parse(td_sip_str value, size_t *pos, unsigned flags, td_sip_addr *a)
 		}
 		k++;
 	}
-	if (k == i) {
+	if (!has_scheme(p + i, k - i)) {
 		return (TD_EPROTO);
 	}
 	a->uri = (td_sip_str) { p + i, k - i };

@@ -117,8 +117,8 @@ td_sip_auth_parse(td_sip_str value, td_sip_auth *a)
 	}
 	a->scheme = (td_sip_str) { p, i };
 	size_t j = sip_skip_lws(p, i, n);
-	if (j < n && j == i) {
-		return (TD_EPROTO); /* scheme must be followed by LWS */
+	if (j == i || j == n) {
+		return (TD_EPROTO); /* scheme LWS, then at least one parameter */
 	}
 	a->rest = (td_sip_str) { p + j, n - j };
 	bool digest = td_sip_str_caseeq_c(a->scheme, "Digest");
