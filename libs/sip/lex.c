@@ -76,7 +76,7 @@ const uint16_t sip_cc[256] = {
 	[0x5c] = SIP_C_WORD | SIP_C_URIC,
 	[0x5d] = SIP_C_PARAM | SIP_C_HNV | SIP_C_WORD | SIP_C_PVAL | SIP_C_URIC,
 	[0x5e] = SIP_C_URIC,
-	[0x5f] = SIP_C_TOKEN | SIP_C_UNRES | SIP_C_USER | SIP_C_PASS | SIP_C_PARAM | SIP_C_HNV | SIP_C_WORD | SIP_C_PVAL | SIP_C_URIC,
+	[0x5f] = SIP_C_TOKEN | SIP_C_UNRES | SIP_C_USER | SIP_C_PASS | SIP_C_PARAM | SIP_C_HNV | SIP_C_WORD | SIP_C_HOST | SIP_C_PVAL | SIP_C_URIC,
 	[0x60] = SIP_C_TOKEN | SIP_C_WORD | SIP_C_PVAL | SIP_C_URIC,
 	[0x61] = SIP_C_TOKEN | SIP_C_HEX | SIP_C_ALNUM | SIP_C_UNRES | SIP_C_USER | SIP_C_PASS | SIP_C_PARAM | SIP_C_HNV | SIP_C_WORD | SIP_C_HOST | SIP_C_PVAL | SIP_C_URIC | SIP_C_SCHEME,
 	[0x62] = SIP_C_TOKEN | SIP_C_HEX | SIP_C_ALNUM | SIP_C_UNRES | SIP_C_USER | SIP_C_PASS | SIP_C_PARAM | SIP_C_HNV | SIP_C_WORD | SIP_C_HOST | SIP_C_PVAL | SIP_C_URIC | SIP_C_SCHEME,
@@ -207,7 +207,8 @@ ipv4_ok(const char *p, size_t n)
 /*
  * hostname_ok: dot-separated labels of alphanum and '-' (not at either end
  * of a label), an optional final dot, and a last label starting with a
- * letter (RFC 3261 toplabel), which keeps "10.0.0.1a" out.
+ * letter (RFC 3261 toplabel), which keeps "10.0.0.1a" out.  Lenient: '_'
+ * is allowed in labels, as container and Windows host names use it.
  */
 static bool
 hostname_ok(const char *p, size_t n)
@@ -221,7 +222,7 @@ hostname_ok(const char *p, size_t n)
 	size_t start = 0;
 	for (size_t i = 0; i <= n; i++) {
 		if (i < n && p[i] != '.') {
-			if (!sip_is(p[i], SIP_C_ALNUM) && p[i] != '-') {
+			if (!sip_is(p[i], SIP_C_ALNUM) && p[i] != '-' && p[i] != '_') {
 				return (false);
 			}
 			continue;

@@ -27,7 +27,7 @@ enum {
 	SIP_C_PARAM = 1u << 7, /* URI paramchar: unreserved / []/:&+$ */
 	SIP_C_HNV = 1u << 8, /* URI header name/value: unreserved / []/?:+$ */
 	SIP_C_WORD = 1u << 9, /* Call-ID word */
-	SIP_C_HOST = 1u << 10, /* hostname / IPv4: alphanum -. */
+	SIP_C_HOST = 1u << 10, /* hostname / IPv4: alphanum -. _ (lenient) */
 	SIP_C_PVAL = 1u << 11, /* unquoted gen-value: token / host (adds :[]) */
 	SIP_C_LWS = 1u << 12, /* SP HT CR LF */
 	SIP_C_URIC = 1u << 13, /* opaque URI part: printable ASCII but <>" */

@@ -29,7 +29,7 @@ static const struct {
 	{ SIP_C_PARAM, ALNUM MARK "[]/:&+$" },
 	{ SIP_C_HNV, ALNUM MARK "[]/?:+$" },
 	{ SIP_C_WORD, ALNUM "-.!%*_+`'~()<>:\\\"/[]?{}" },
-	{ SIP_C_HOST, ALNUM "-." },
+	{ SIP_C_HOST, ALNUM "-._" },
 	{ SIP_C_PVAL, ALNUM "-.!%*_+`'~:[]" },
 	{ SIP_C_LWS, " \t\r\n" },
 	{ SIP_C_SCHEME, ALNUM "+-." },
@@ -124,7 +124,9 @@ test_hostport(void **state)
 		{ "a.com:", false, TD_EPROTO, NULL, false, 0, 0 },
 		{ "a.com:123456", false, TD_EPROTO, NULL, false, 0, 0 },
 		{ "", false, TD_EPROTO, NULL, false, 0, 0 },
-		{ "_sip.example.com", false, TD_EPROTO, NULL, false, 0, 0 },
+		{ "fs_1.example_net.local", false, 0, "fs_1.example_net.local", false, 0, 22 },
+		{ "1_2.3.4.5", false, TD_EPROTO, NULL, false, 0, 0 },
+		{ "a.-b", false, TD_EPROTO, NULL, false, 0, 0 },
 	};
 	for (size_t i = 0; i < TD_ARRAY_LEN(cases); i++) {
 		td_sip_str s = td_sip_str_c(cases[i].in), host = TD_SIP_STR_NULL;
