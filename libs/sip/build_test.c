@@ -261,6 +261,23 @@ test_forward(void **state)
 	td_sip_check_opts proxy = { .role = TD_SIP_ROLE_PROXY };
 	assert_int_equal(td_sip_check_request(&out, &proxy, &vd), 0);
 
+	/* a 180 to the forwarded INVITE: both Vias in order, our To tag once */
+	td_sip_msg r180;
+	td_buf r;
+	td_buf_init(&r, 0);
+	td_sip_resp_opts ro = { .to_tag = td_sip_str_c("t180") };
+	assert_int_equal(td_sip_build_response(&r, &out, 180, &ro), 0);
+	parse(&r180, r.data, r.len);
+	td_sip_iter_init(&it, &r180, TD_SIP_H_VIA);
+	assert_int_equal(td_sip_via_next(&it, &v), 1);
+	assert_str(v.branch, "z9hG4bKours1");
+	assert_int_equal(td_sip_via_next(&it, &v), 1);
+	assert_str(v.branch, "z9hG4bK776asdhds");
+	assert_int_equal(td_sip_via_next(&it, &v), 0);
+	assert_int_equal(count(&r, "tag=t180"), 1);
+	assert_str(r180.reason, "Ringing");
+	td_buf_free(&r);
+
 	/* popping the last Route line entirely */
 	td_sip_msg hop2;
 	td_buf c;

@@ -103,6 +103,9 @@ typedef enum td_sip_hdr_type {
 
 #define TD_SIP_HDR_NONE 0xffu /* "no header" in the index links */
 
+/* The index links are uint8_t: the cap must stay below the "none" marker. */
+_Static_assert(TD_SIP_MAX_HEADERS < TD_SIP_HDR_NONE, "header index links are uint8_t");
+
 /* One header line.  value has leading and trailing LWS removed; a folded
  * value keeps its inner CRLF+WS (every parser in sip/hdr.h reads it as LWS). */
 typedef struct td_sip_hdr {
