@@ -3,7 +3,8 @@
  * libFuzzer target for libs/sip: datagram framing and parsing, every lazy
  * header parser, URIs, validation in every role, stream framing (whole,
  * pipelined and split at a point the input picks), and the builders, whose
- * output must parse back and pass validation when the input did.
+ * output must parse back and pass validation when the input did, and must
+ * never let input bytes inject a header.
  *
  *   make VARIANT=fuzz build/fuzz/fuzz/fuzz_sip_parse
  *   build/fuzz/fuzz/fuzz_sip_parse -max_len=16384 fuzz/corpus/sip_parse
@@ -216,12 +217,60 @@ build(const td_sip_msg *m)
 			CHECK(a.num == z.num && z.method_id == TD_SIP_CANCEL);
 			CHECK(td_sip_via_top(&out2, &cv) == 0
 			    && td_sip_str_same(cv.branch, top.branch));
+			/* and the ACK for a 486 to it */
+			td_buf r;
+			td_buf_init(&r, 0);
+			td_sip_resp_opts ro = { .to_tag = td_sip_str_c("busy") };
+			CHECK(td_sip_build_response(&r, &out, 486, &ro) == 0);
+			reparse(&r, &out2);
+			td_buf_reset(&c);
+			static td_sip_msg ack;
+			CHECK(td_sip_build_ack(&c, &out, &out2) == 0);
+			reparse(&c, &ack);
+			td_sip_str tag, had;
+			CHECK(td_sip_to_tag(&out, &had) == 0 && td_sip_to_tag(&ack, &tag) == 0);
+			CHECK(td_sip_str_same(tag, had)
+			    || (had.n == 0 && td_sip_str_eq(tag, "busy")));
+			CHECK(td_sip_via_top(&ack, &cv) == 0
+			    && td_sip_str_same(cv.branch, top.branch));
+			td_buf_free(&r);
 			td_buf_free(&c);
 		}
 	}
 	char br[TD_SIP_BRANCH_MAX];
 	static const uint8_t key[16] = "0123456789abcdef";
 	CHECK(td_sip_branch_stateless(br, sizeof(br), m, key, sizeof(key)) > 7);
+	td_buf_free(&b);
+}
+
+/*
+ * request_from: the input cut into caller strings for td_sip_build_request.
+ * Either it refuses them, or the result is one message with exactly the
+ * header lines it wrote: no input can inject a header or a body.
+ */
+static void
+request_from(const char *buf, size_t size)
+{
+	static td_sip_msg m;
+	size_t q = size / 4;
+	td_sip_req_opts o = { .method = "OPTIONS",
+		.ruri = { buf, q },
+		.via_transport = "UDP",
+		.via_sent_by = td_sip_str_c("10.0.0.1:5060"),
+		.branch = td_sip_str_c("z9hG4bKprobe"),
+		.from = { buf + q, q },
+		.from_tag = td_sip_str_c("f"),
+		.to = { buf + 2 * q, q },
+		.call_id = td_sip_str_c("probe@10.0.0.1"),
+		.cseq = 1,
+		.contact = { buf + 3 * q, size - 3 * q } };
+	td_buf b;
+	td_buf_init(&b, 0);
+	if (td_sip_build_request(&b, &o) == 0) {
+		CHECK(td_sip_frame_datagram(&m, b.data, b.len, 0) == TD_SIP_FRAME_MSG);
+		CHECK(m.nhdrs == (o.contact.n > 0 ? 8 : 7) && m.body.n == 0);
+		CHECK(m.len == b.len);
+	}
 	td_buf_free(&b);
 }
 
@@ -303,5 +352,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		CHECK(n <= size);
 	}
 	stream(buf, size, size > 0 ? (size_t)data[0] * 7 + size / 3 : 0);
+	request_from(buf, size);
 	return (0);
 }
