@@ -6,13 +6,13 @@
  * Via branches (§8.1.1.7, §16.11).
  *
  * Each builder appends one whole message to b and returns 0, TD_EINVAL
- * (inputs that cannot make a valid message: b is then left untouched
- * only if the check came first, so reset b before reusing it), or
- * TD_ENOMEM (b failed: its cap was hit).  Header lines copied from a
- * parsed message keep their bytes (name as written, folds and all; a bare
- * LF line end becomes CRLF).  Strings the caller passes must not hold CR
- * or LF (TD_EINVAL otherwise), so no input can inject a header.
- * Reentrant: all state is in b and the arguments.
+ * (inputs that cannot make a valid message; b is left as it was), or
+ * TD_ENOMEM (b failed: its cap was hit; td_buf_reset it before reuse).
+ * Header lines copied from a parsed message keep their bytes (name as
+ * written, folds and all; a bare LF line end becomes CRLF).  Strings the
+ * caller passes must not hold CR, LF or NUL (TD_EINVAL otherwise), so no
+ * input can inject a header.  Reentrant: all state is in b and the
+ * arguments.
  */
 #ifndef TD_SIP_BUILD_H
 #define TD_SIP_BUILD_H
