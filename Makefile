@@ -180,7 +180,7 @@ format-check:
 	clang-format --dry-run --Werror $$(git ls-files '*.c' '*.h')
 
 bench: all
-	scripts/bench-cdr
+	bench/cdr-path.sh
 
 run: all
 	scripts/tandem up

@@ -8,7 +8,7 @@
 #      clients to cdr-collector -> Redis -> cdr-writer -> voip.cdr, and
 #      per CDR the latency from its POST to its committed row.
 #
-#   scripts/bench-cdr [N] [C]          (defaults: 100000, 64)
+#   bench/cdr-path.sh [N] [C]          (defaults: 100000, 64)
 #   BENCH_WORKERS=2 BENCH_RAW_ROWS=200000 BENCH_ENCODING=json|form|base64
 #   BENCH_NEW_CONNECTION=1   one TCP connection per CDR, as mod_json_cdr does
 set -u
@@ -118,7 +118,7 @@ cat <<EOF
 
 ## CDR path benchmark ($(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'))
 
-command: scripts/bench-cdr $N $C   (BENCH_WORKERS=$WORKERS BENCH_ENCODING=$ENC BENCH_NEW_CONNECTION=${BENCH_NEW_CONNECTION:-0})
+command: bench/cdr-path.sh $N $C   (BENCH_WORKERS=$WORKERS BENCH_ENCODING=$ENC BENCH_NEW_CONNECTION=${BENCH_NEW_CONNECTION:-0})
 PostgreSQL $(psql_q 'SHOW server_version'), Redis $(redis-server --version | grep -o 'v=[^ ]*' | cut -d= -f2) (appendfsync always)
 
 | measure | value |
