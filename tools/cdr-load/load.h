@@ -18,6 +18,7 @@ typedef struct post_opts {
 	const char *auth_header; /* "Authorization: Basic ..." or NULL */
 	bool new_connection;     /* one TCP connection per CDR, as mod_json_cdr does */
 	int threads;             /* event-loop threads sharing the connections */
+	double rate;             /* CDRs per second across all threads; 0 = as fast as possible */
 	const char *acked_path; /* file: one "uuid<TAB>post_us" line per acknowledged CDR */
 } post_opts;
 

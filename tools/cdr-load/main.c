@@ -3,7 +3,7 @@
  * cdr-load: load generator for the CDR path.
  *
  *   cdr-load post --url URL --template FILE [--count N] [--concurrency C]
- *            [--threads T] [--new-connection] [--encoding json|form|base64]
+ *            [--threads T] [--new-connection] [--rate PER_S] [--encoding json|form|base64]
  *            [--retries R] [--retry-delay MS] [--user U:P] [--acked FILE]
  *       POSTs N CDRs, each a fresh leg of the template, as FreeSWITCH's
  *       mod_json_cdr does; records every acknowledged leg in --acked.
@@ -43,7 +43,8 @@ static void
 usage(void)
 {
 	fputs("usage: cdr-load post --url URL --template FILE [--count N] [--concurrency C]\n"
-	      "                     [--threads T] [--new-connection] [--encoding json|form|base64]\n"
+	      "                     [--threads T] [--new-connection] [--rate PER_S]\n"
+	      "                     [--encoding json|form|base64]\n"
 	      "                     [--retries R] [--retry-delay MS]\n"
 	      "                     [--user USER:PASS] [--acked FILE]\n"
 	      "       cdr-load raw --dsn DSN [--rows N] [--batch B] [--concurrency C]\n",
@@ -60,7 +61,8 @@ main(int argc, char **argv)
 	    {"user", required_argument, NULL, 'U'}, {"acked", required_argument, NULL, 'a'},
 	    {"dsn", required_argument, NULL, 'D'}, {"rows", required_argument, NULL, 'R'},
 	    {"batch", required_argument, NULL, 'b'}, {"threads", required_argument, NULL, 'T'},
-	    {"new-connection", no_argument, NULL, 'N'}, {NULL, 0, NULL, 0}};
+	    {"new-connection", no_argument, NULL, 'N'}, {"rate", required_argument, NULL, 'P'},
+	    {NULL, 0, NULL, 0}};
 	if (argc < 2 || sodium_init() < 0) {
 		usage();
 		return (2);
@@ -96,6 +98,7 @@ main(int argc, char **argv)
 		}
 		case 'T': po.threads = atoi(optarg); break;
 		case 'N': po.new_connection = true; break;
+		case 'P': po.rate = atof(optarg); break;
 		case 'a': po.acked_path = optarg; break;
 		case 'D': ro.dsn = optarg; break;
 		case 'R': ro.rows = atol(optarg); break;

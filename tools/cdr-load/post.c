@@ -35,7 +35,7 @@ typedef struct acked {
 	int64_t post_us;
 } acked;
 
-typedef enum cstate { C_IDLE, C_CONNECTING, C_SENDING, C_READING, C_WAITING } cstate;
+typedef enum cstate { C_IDLE, C_CONNECTING, C_SENDING, C_READING, C_WAITING, C_PACED } cstate;
 
 typedef struct conn {
 	int fd;
@@ -56,6 +56,7 @@ typedef struct thr {
 	const struct sockaddr_in *addr;
 	const char *host, *path;
 	_Atomic long *next;
+	int64_t start_ms; /* for --rate: CDR i is due at start_ms + i * 1000 / rate */
 	int nconn;
 	pthread_t id;
 	acked *ack;
@@ -119,6 +120,10 @@ build(thr *th, conn *c)
 	    th->o->new_connection ? "Connection: close\r\n" : "");
 	td_buf_append(&c->req, body->data, body->len);
 	c->attempt = 0;
+	c->deadline_ms = 0;
+	if (th->o->rate > 0) {
+		c->deadline_ms = th->start_ms + (int64_t)((double)i * 1000.0 / th->o->rate);
+	}
 	return (true);
 }
 
@@ -271,13 +276,13 @@ thr_main(void *arg)
 		cs[i].fd = -1;
 		td_buf_init(&cs[i].req, 0);
 		if (build(th, &cs[i])) {
-			start_attempt(th, ep, &cs[i]);
+			cs[i].st = C_PACED; /* started by the loop when due */
 			active++;
 		}
 	}
 	struct epoll_event evs[256];
 	while (active > 0) {
-		int n = epoll_wait(ep, evs, 256, 50);
+		int n = epoll_wait(ep, evs, 256, th->o->rate > 0 ? 1 : 50);
 		for (int i = 0; i < n; i++) {
 			on_event(th, ep, evs[i].data.ptr, evs[i].events);
 		}
@@ -286,7 +291,7 @@ thr_main(void *arg)
 		active = 0;
 		for (int i = 0; i < th->nconn; i++) {
 			conn *c = &cs[i];
-			if (c->st == C_WAITING && now >= c->deadline_ms) {
+			if ((c->st == C_WAITING || c->st == C_PACED) && now >= c->deadline_ms) {
 				start_attempt(th, ep, c);
 			} else if ((c->st == C_CONNECTING || c->st == C_SENDING ||
 			               c->st == C_READING) && now >= c->deadline_ms) {
@@ -295,7 +300,11 @@ thr_main(void *arg)
 				finish(th, ep, c, 0, false); /* connect failed at once */
 			}
 			if (c->st == C_IDLE && build(th, c)) {
-				start_attempt(th, ep, c);
+				if (c->deadline_ms > now) {
+					c->st = C_PACED;
+				} else {
+					start_attempt(th, ep, c);
+				}
 			}
 			if (c->st != C_IDLE) {
 				active++;
@@ -342,7 +351,8 @@ post_run(const tmpl *t, const post_opts *o, load_result *r)
 	int64_t t0 = td_mono_us();
 	for (int i = 0; i < nthr; i++) {
 		ths[i] = (thr){.t = t, .o = o, .addr = &addr, .host = host, .path = path,
-		    .next = &next, .nconn = o->concurrency / nthr + (i < o->concurrency % nthr)};
+		    .next = &next, .start_ms = t0 / 1000,
+		    .nconn = o->concurrency / nthr + (i < o->concurrency % nthr)};
 		pthread_create(&ths[i].id, NULL, thr_main, &ths[i]);
 	}
 	size_t nlat = 0;
