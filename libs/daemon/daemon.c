@@ -39,6 +39,7 @@ struct td_daemon {
 	void *ctx;
 	int64_t started_us;
 	_Atomic bool stop;
+	_Atomic bool ready; /* init succeeded: service callbacks may run */
 	/*
 	 * Reloads run on the main loop only (like tick), so spec->reload never
 	 * races tick or another reload.  The `reload` command asks for one with
@@ -188,7 +189,9 @@ cmd_status(void *arg, int argc, char **argv, json_t **out, char *err, size_t err
 	    (json_int_t)((td_wall_us() - d->started_us) / 1000000), "cpu_set", cpus,
 	    "cpus_allowed", ncpu, "log_level", td_log_level_names[td_log_get_level()]);
 	free(cpus);
-	if (d->spec->status != NULL) {
+	bool ready = atomic_load(&d->ready);
+	json_object_set_new(o, "state", json_string(ready ? "running" : "starting"));
+	if (ready && d->spec->status != NULL) {
 		json_t *extra = d->spec->status(d);
 		if (extra != NULL) {
 			json_object_update(o, extra);
@@ -203,7 +206,11 @@ static int
 cmd_stats(void *arg, int argc, char **argv, json_t **out, char *err, size_t errlen)
 {
 	td_daemon *d = arg;
-	(void)argc, (void)argv, (void)err, (void)errlen;
+	(void)argc, (void)argv;
+	if (!atomic_load(&d->ready)) {
+		snprintf(err, errlen, "%s is still starting", d->spec->name);
+		return (TD_EAGAIN);
+	}
 	*out = d->spec->stats ? d->spec->stats(d) : json_object();
 	return (TD_OK);
 }
@@ -550,6 +557,20 @@ start(td_daemon *d, char *err, size_t errlen)
 	return (TD_OK);
 }
 
+/*
+ * stop_endpoints closes the control endpoint and the metrics listener and
+ * waits for handlers still running, so that spec->fini never frees state a
+ * control command or a metrics render is using.  Idempotent.
+ */
+static void
+stop_endpoints(td_daemon *d)
+{
+	td_http_stop(d->metrics_http);
+	d->metrics_http = NULL;
+	td_ctl_server_stop(d->ctl);
+	d->ctl = NULL;
+}
+
 static void
 main_loop(td_daemon *d, sigset_t *sigs)
 {
@@ -675,11 +696,13 @@ td_daemon_main(const td_daemon_spec *spec, int argc, char **argv)
 	if (spec->init != NULL && spec->init(d) != 0) {
 		LOG_ERROR("TD-INIT-FAIL", "%s failed to start", spec->name);
 		status = 1;
+		stop_endpoints(d);
 		if (spec->fini != NULL) {
 			spec->fini(d);
 		}
 		goto out;
 	}
+	atomic_store(&d->ready, true);
 	sd_notify(0, "READY=1");
 	LOG_INFO("TD-READY", "%s ready", spec->name);
 	main_loop(d, &sigs);
@@ -688,13 +711,14 @@ td_daemon_main(const td_daemon_spec *spec, int argc, char **argv)
 	pthread_cond_broadcast(&d->reload_cv);
 	pthread_mutex_unlock(&d->reload_mu);
 	sd_notify(0, "STOPPING=1");
+	atomic_store(&d->ready, false);
+	stop_endpoints(d);
 	if (spec->fini != NULL) {
 		spec->fini(d);
 	}
 	LOG_INFO("TD-STOPPED", "%s stopped", spec->name);
 out:
-	td_http_stop(d->metrics_http);
-	td_ctl_server_stop(d->ctl);
+	stop_endpoints(d);
 out_cfg:
 	td_cfg_free(d->cfg);
 	free(c.sets);

@@ -133,8 +133,11 @@ start_daemon() {
 	shift
 	"$BIN/$name" -c "$T/etc/$name.conf" "$@" >>"$T/log/$name.log" 2>&1 &
 	DAEMON_PID[$name]=$!
-	wait_until 20 ctl "$name" status || die "$name did not come up (see $T/log/$name.log)"
+	wait_until 20 daemon_running "$name" || die "$name did not come up (see $T/log/$name.log)"
 }
+
+# daemon_running NAME: its control endpoint says it finished starting.
+daemon_running() { ctl "$1" -j status 2>/dev/null | jq -e '.state == "running"' >/dev/null; }
 
 ctl() {
 	local name=$1
