@@ -3,23 +3,24 @@
  * Nonce-count replay tracker: which (nonce, nc) pairs this node has
  * accepted, bounded in memory, safe from many threads.
  *
- * A set-associative table: a nonce's id (random-looking, from its MAC)
- * picks one bucket of WAYS entries; buckets are guarded by a fixed set of
- * mutexes (lock striping), so a check costs one short critical section and
- * never allocates.  Each entry keeps the highest nc accepted and a bitmap
- * of the WINDOW ncs below it (the anti-replay window of RFC 4303 §3.4.3),
- * so requests that overtake each other on the way in are still accepted,
- * once each.
+ * A set-associative table with two choices: a nonce's id (random-looking,
+ * from its MAC) names two buckets of WAYS entries, and a new nonce goes
+ * where there is room ("power of two choices", which keeps buckets from
+ * overflowing until the table is nearly full).  Both buckets lie under the
+ * same one of a fixed set of mutexes (lock striping), so a check costs one
+ * short critical section and never allocates.  Each entry keeps the highest nc accepted and a
+ * bitmap of the WINDOW ncs below it (the anti-replay window of RFC 4303 §3.4.3), so requests that
+ * overtake each other on the way in are still accepted, once each.
  *
  * Bounded means forgetting, and forgetting must never turn into accepting
  * a replay.  Each bucket keeps a watermark: the latest issue time of any
  * nonce it ever dropped (expired or evicted), starting at the tracker's
  * creation time.  A nonce that is not found and was issued after the
- * watermark cannot have been dropped, so it really is new; one issued at
- * or before it might have been, so the answer is UNKNOWN and the router
- * re-challenges with stale=true.  The victim for room is the entry issued
- * earliest, which keeps watermarks, and so false UNKNOWNs, as low as
- * possible.
+ * watermarks of both its buckets cannot have been dropped, so it really is
+ * new; otherwise it might have been, so the answer is UNKNOWN and the
+ * router re-challenges with stale=true.  The victim for room is the entry
+ * issued earliest, which keeps watermarks, and so false UNKNOWNs, as low
+ * as possible.
  */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -130,20 +131,68 @@ advance(entry *e, uint32_t nc)
 	return (TD_DIGEST_REPLAY_OK);
 }
 
-/* Records a nonce not yet in bucket b; the caller holds b's stripe. */
+/*
+ * The nonce's two buckets.  They differ only above the stripe bits, so both
+ * are under one lock; they are the same bucket only in a table with no more
+ * buckets than stripes (at most 512 slots).
+ */
 static void
-insert(td_digest_replay *r, bucket *b, uint64_t id, int64_t issued_us, uint32_t nc, int64_t now_us)
+buckets_for(const td_digest_replay *r, uint64_t id, size_t *b1, size_t *b2)
 {
-	entry *victim = NULL;
+	size_t mask = r->nbuckets - 1;
+	size_t alt = (size_t)(id >> 32) & mask & ~(r->nstripes - 1);
+	if (alt == 0) {
+		alt = r->nstripes & mask;
+	}
+	*b1 = (size_t)id & mask;
+	*b2 = *b1 ^ alt;
+}
+
+static entry *
+find(bucket *b, uint64_t id)
+{
+	for (int w = 0; w < WAYS; w++) {
+		if (b->e[w].top != 0 && b->e[w].id == id) {
+			return (&b->e[w]);
+		}
+	}
+	return (NULL);
+}
+
+/* The entry to reuse in b (a free one, else the one issued earliest) and b's free count. */
+static entry *
+victim_in(bucket *b, int *nfree)
+{
+	entry *v = NULL;
+	*nfree = 0;
 	for (int w = 0; w < WAYS; w++) {
 		entry *e = &b->e[w];
 		if (e->top == 0) {
-			victim = e;
-			break;
+			(*nfree)++;
+			v = e;
+		} else if (*nfree == 0 && (v == NULL || e->issued_us < v->issued_us)) {
+			v = e;
 		}
-		if (victim == NULL || e->issued_us < victim->issued_us) {
-			victim = e;
-		}
+	}
+	return (v);
+}
+
+/*
+ * Records a nonce found in neither of its buckets, in the emptier one (or,
+ * both being full, over the earliest-issued entry of the two); the caller
+ * holds their stripe.
+ */
+static void
+insert(td_digest_replay *r, bucket *b1, bucket *b2, uint64_t id, int64_t issued_us, uint32_t nc,
+    int64_t now_us)
+{
+	int f1, f2;
+	entry *v1 = victim_in(b1, &f1), *v2 = victim_in(b2, &f2);
+	bucket *b = b1;
+	entry *victim = v1;
+	if (f2 > f1 || (f1 == 0 && f2 == 0 && v2->issued_us < v1->issued_us)) {
+		b = b2;
+		victim = v2;
 	}
 	if (victim->top == 0) {
 		count(&r->entries);
@@ -166,29 +215,27 @@ td_digest_replay_status
 td_digest_replay_check(
     td_digest_replay *r, uint64_t id, int64_t issued_us, uint32_t nc, int64_t now_us)
 {
-	size_t bi = (size_t)id & (r->nbuckets - 1);
-	bucket *b = &r->buckets[bi];
-	pthread_mutex_t *mu = &r->stripes[bi & (r->nstripes - 1)].mu;
+	size_t i1, i2;
 	td_digest_replay_status st;
 
 	if (nc == 0) {
 		count(&r->seen);
 		return (TD_DIGEST_REPLAY_SEEN);
 	}
+	buckets_for(r, id, &i1, &i2);
+	bucket *b1 = &r->buckets[i1], *b2 = &r->buckets[i2];
+	pthread_mutex_t *mu = &r->stripes[i1 & (r->nstripes - 1)].mu;
 	pthread_mutex_lock(mu);
-	entry *found = NULL;
-	for (int w = 0; w < WAYS; w++) {
-		if (b->e[w].top != 0 && b->e[w].id == id) {
-			found = &b->e[w];
-			break;
-		}
+	entry *found = find(b1, id);
+	if (found == NULL && b2 != b1) {
+		found = find(b2, id);
 	}
 	if (found != NULL) {
 		st = advance(found, nc);
-	} else if (issued_us <= b->watermark_us) {
+	} else if (issued_us <= b1->watermark_us || issued_us <= b2->watermark_us) {
 		st = TD_DIGEST_REPLAY_UNKNOWN;
 	} else {
-		insert(r, b, id, issued_us, nc, now_us);
+		insert(r, b1, b2, id, issued_us, nc, now_us);
 		st = TD_DIGEST_REPLAY_OK;
 	}
 	pthread_mutex_unlock(mu);

@@ -104,57 +104,96 @@ test_before_start(void **state)
 	td_digest_replay_free(r);
 }
 
+static uint64_t
+xorshift(uint64_t *x)
+{
+	*x ^= *x << 13;
+	*x ^= *x >> 7;
+	*x ^= *x << 17;
+	return (*x);
+}
+
 /*
  * The tracker is bounded, and what it forgets it never accepts blindly:
  * after far more nonces than slots, replaying any of them is refused
  * (SEEN if remembered, UNKNOWN if evicted), while nonces issued later are
- * still accepted on first use.
+ * still accepted on first use.  Run on a one-choice table (64 slots: every
+ * bucket is its own stripe) and a two-choice one.
  */
+static void
+bounded_eviction_safe(size_t slots, int n)
+{
+	td_digest_replay *r = mk(slots);
+	td_digest_replay_stats st;
+	td_digest_replay_get_stats(r, &st);
+	assert_int_equal(st.capacity, slots);
+	uint64_t *ids = calloc((size_t)n, sizeof(*ids));
+	assert_non_null(ids);
+	uint64_t x = 88172645463325252ull;
+
+	for (int k = 0; k < n; k++) {
+		int64_t t = T0 + SEC + k; /* issued 1 µs apart, all alive */
+		ids[k] = xorshift(&x);
+		assert_int_equal(td_digest_replay_check(r, ids[k], t, 1, t), TD_DIGEST_REPLAY_OK);
+	}
+	td_digest_replay_get_stats(r, &st);
+	assert_int_equal(st.entries, slots);
+	assert_int_equal(st.evictions, (uint64_t)n - slots);
+
+	int unknown = 0, seen = 0;
+	for (int k = 0; k < n; k++) {
+		int64_t t = T0 + SEC + k;
+		td_digest_replay_status s = td_digest_replay_check(r, ids[k], t, 1, T0 + 2 * SEC);
+		assert_int_not_equal(s, TD_DIGEST_REPLAY_OK); /* the replay */
+		unknown += s == TD_DIGEST_REPLAY_UNKNOWN;
+		seen += s == TD_DIGEST_REPLAY_SEEN;
+		/* nc=2 is new: accepted only for a nonce still remembered, and only once. */
+		s = td_digest_replay_check(r, ids[k], t, 2, T0 + 2 * SEC);
+		if (s == TD_DIGEST_REPLAY_OK) {
+			assert_int_equal(td_digest_replay_check(r, ids[k], t, 2, T0 + 2 * SEC),
+			    TD_DIGEST_REPLAY_SEEN);
+		}
+	}
+	assert_true(unknown >= n - (int)slots);
+	assert_true(seen > 0);
+	/* Fresh nonces (issued later, at distinct times) are still welcome. */
+	for (size_t k = 0; k < slots; k++) {
+		int64_t t = T0 + 10 * SEC + (int64_t)k;
+		assert_int_equal(
+		    td_digest_replay_check(r, xorshift(&x), t, 1, t), TD_DIGEST_REPLAY_OK);
+	}
+	free(ids);
+	td_digest_replay_free(r);
+}
+
 static void
 test_bounded_eviction_safe(void **state)
 {
 	(void)state;
-	td_digest_replay *r = mk(64); /* 8 buckets of 8 */
+	bounded_eviction_safe(64, 5000);
+	bounded_eviction_safe(1024, 20000);
+}
+
+/*
+ * Two choices per nonce keep buckets from overflowing: 60% full, nothing
+ * live is evicted (with one choice, some 8-way buckets would overflow).
+ */
+static void
+test_two_choices_fill(void **state)
+{
+	(void)state;
+	td_digest_replay *r = mk(65536);
+	uint64_t x = 2463534242ull;
+	int n = 65536 * 60 / 100;
+	for (int k = 0; k < n; k++) {
+		int64_t t = T0 + SEC + k;
+		assert_int_equal(
+		    td_digest_replay_check(r, xorshift(&x), t, 1, t), TD_DIGEST_REPLAY_OK);
+	}
 	td_digest_replay_stats st;
 	td_digest_replay_get_stats(r, &st);
-	assert_int_equal(st.capacity, 64);
-
-	enum { N = 5000 };
-	for (uint64_t k = 0; k < N; k++) {
-		int64_t t = T0 + SEC + (int64_t)k; /* issued 1 µs apart, all alive */
-		assert_int_equal(
-		    td_digest_replay_check(r, k * 2654435761u, t, 1, t), TD_DIGEST_REPLAY_OK);
-	}
-	td_digest_replay_get_stats(r, &st);
-	assert_int_equal(st.entries, 64);
-	assert_int_equal(st.evictions, N - 64);
-
-	int unknown = 0, seen = 0;
-	for (uint64_t k = 0; k < N; k++) {
-		int64_t t = T0 + SEC + (int64_t)k;
-		for (uint32_t nc = 1; nc <= 2; nc++) {
-			td_digest_replay_status s
-			    = td_digest_replay_check(r, k * 2654435761u, t, nc, T0 + 2 * SEC);
-			if (nc == 1) {
-				assert_int_not_equal(s, TD_DIGEST_REPLAY_OK); /* the replay */
-				unknown += s == TD_DIGEST_REPLAY_UNKNOWN;
-				seen += s == TD_DIGEST_REPLAY_SEEN;
-			} else if (s == TD_DIGEST_REPLAY_OK) {
-				/* nc=2 is new: fine only for a nonce still remembered. */
-				assert_int_equal(
-				    td_digest_replay_check(r, k * 2654435761u, t, 2, T0 + 2 * SEC),
-				    TD_DIGEST_REPLAY_SEEN);
-			}
-		}
-	}
-	assert_true(unknown > 0);
-	assert_true(seen > 0);
-	/* Fresh nonces are still welcome. */
-	for (uint64_t k = 0; k < 64; k++) {
-		int64_t t = T0 + 10 * SEC;
-		assert_int_equal(
-		    td_digest_replay_check(r, 1000000 + k, t, 1, t), TD_DIGEST_REPLAY_OK);
-	}
+	assert_int_equal(st.entries, n);
+	assert_int_equal(st.evictions, 0);
 	td_digest_replay_free(r);
 }
 
@@ -331,6 +370,7 @@ main(void)
 		cmocka_unit_test(test_window),
 		cmocka_unit_test(test_before_start),
 		cmocka_unit_test(test_bounded_eviction_safe),
+		cmocka_unit_test(test_two_choices_fill),
 		cmocka_unit_test(test_watermark_per_bucket),
 		cmocka_unit_test(test_expired_reuse),
 		cmocka_unit_test(test_bad_args),
