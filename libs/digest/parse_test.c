@@ -93,7 +93,7 @@ test_full(void **state)
 	assert_int_equal(c.nc, 10);
 	assert_false(c.userhash);
 	/* Slices point into the input, without the quotes. */
-	assert_ptr_equal(c.username.ptr, strstr(copy, "1001\""));
+	assert_ptr_equal(c.username.ptr, memmem(copy, strlen(FULL), "1001\"", 5));
 	assert_int_equal(c.username.len, 4);
 	assert_false(c.username.escaped);
 	free(copy);
