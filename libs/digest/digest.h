@@ -292,12 +292,17 @@ td_digest_replay *td_digest_tracker(td_digest *d);
  * Verification (verify.c) and challenges (challenge.c)
  */
 
-/* What td_digest_verify decided; the comment is what the router answers. */
+/*
+ * What td_digest_verify decided; the comment is what the router answers
+ * (docs/digest-auth.md).  STALE, REPLAY and BAD_NONCE are only ever said
+ * to a client whose response was right.
+ */
 typedef enum td_digest_result {
 	TD_DIGEST_OK = 0, /* authenticated: 200 to REGISTER, route the call */
 	TD_DIGEST_STALE, /* right password, nonce expired/unknown here: 401/407 stale=true */
 	TD_DIGEST_REPLAY, /* right password, (nonce, nc) used before: 401/407 stale=true */
-	TD_DIGEST_BAD_NONCE, /* nonce not ours for this realm: 401/407 fresh challenge */
+	TD_DIGEST_BAD_NONCE, /* right password, nonce not ours (forged, old secret): 401/407
+	                        stale=true */
 	TD_DIGEST_WRONG_REALM, /* realm= is not the realm asked: 401/407 fresh challenge */
 	TD_DIGEST_UNSUPPORTED, /* algorithm/qop/form not offered: 401/407 fresh challenge */
 	TD_DIGEST_FAILED, /* wrong response (password, user, uri, method), no HA1: 403 */
@@ -310,12 +315,12 @@ const char *td_digest_result_name(td_digest_result r);
  * td_digest_verify decides on parsed credentials c for a request with
  * method[0..mlen) in realm[0..rlen), given the HA1 (hex, either case) that
  * voip.users stores for (c->username, realm, td_digest_alg_base(c->alg)), or
- * NULL if there is none (unknown user, or no HA1 for that algorithm).  In
- * order: policy (algorithm offered, qop=auth or allowed RFC 2069, no
- * userhash), realm, nonce authenticity, response (constant-time), nonce
- * age, then the replay tracker, which is updated only when everything else
- * passed.  c->uri is what was hashed; checking that it matches the
- * Request-URI is the router's business.  Any thread.
+ * NULL if there is none (unknown user, or no HA1 for that algorithm: the
+ * same hashing is done against a dummy, then FAILED).  In order: policy
+ * (algorithm offered, qop=auth or allowed RFC 2069, no userhash), realm,
+ * response (constant-time), nonce authenticity, nonce age, then the replay
+ * tracker, which is updated only when everything else passed.  c->uri is what was hashed; checking
+ * that it matches the Request-URI is the router's business.  Any thread.
  */
 td_digest_result td_digest_verify(td_digest *d, const td_digest_creds *c, const char *method,
     size_t mlen, const char *realm, size_t rlen, const char *ha1hex, size_t ha1len, int64_t now_us);

@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The verification decision: policy, realm, nonce, response, age, replay,
- * in that order (see td_digest_verify in digest.h).  The replay tracker is
- * touched last, so that only a request with the right password can consume
- * an nc, and stale is reported only when the response was right (RFC 7616
- * §3.3: stale=true means the password was good, retry without asking).
+ * The verification decision (see td_digest_verify in digest.h): policy and
+ * realm first, then the response, then the nonce (authenticity, age), then
+ * the replay tracker.  The response is checked before any verdict on the
+ * nonce, so that every nonce problem is reported only to a client that
+ * knows the password (RFC 7616 §3.3: stale=true means "the password was
+ * good, retry without asking"), and a wrong password is FAILED whatever
+ * the nonce.  The tracker is touched last, so that only a request with the
+ * right password can consume an nc.
  */
 #include <sodium.h>
 
@@ -53,17 +56,26 @@ td_digest_verify(td_digest *d, const td_digest_creds *c, const char *method, siz
 	if (!td_digest_val_eq(&c->realm, realm, rlen)) {
 		return (TD_DIGEST_WRONG_REALM);
 	}
-	if (c->nonce.escaped) {
-		return (TD_DIGEST_BAD_NONCE); /* ours are base64url: nothing to escape */
+	/* No HA1 (unknown user): the same work against a dummy, then FAILED. */
+	static const char dummy[]
+	    = "0000000000000000000000000000000000000000000000000000000000000000";
+	bool have_ha1 = ha1hex != NULL;
+	if (!have_ha1) {
+		ha1hex = dummy;
+		ha1len = 2 * td_digest_alg_hashlen(c->alg);
 	}
-	td_digest_nonce_status ns
-	    = td_digest_nonce_check(d, c->nonce.ptr, c->nonce.len, realm, rlen, now_us, &info);
+	if (td_digest_expected(c, method, mlen, ha1hex, ha1len, want, &wlen) != 0
+	    || !response_ok(c, want, wlen) || !have_ha1) {
+		return (TD_DIGEST_FAILED);
+	}
+	/* Ours are base64url, so an escaped nonce is not ours. */
+	td_digest_nonce_status ns = TD_DIGEST_NONCE_INVALID;
+	if (!c->nonce.escaped) {
+		ns = td_digest_nonce_check(
+		    d, c->nonce.ptr, c->nonce.len, realm, rlen, now_us, &info);
+	}
 	if (ns == TD_DIGEST_NONCE_INVALID) {
 		return (TD_DIGEST_BAD_NONCE);
-	}
-	if (ha1hex == NULL || td_digest_expected(c, method, mlen, ha1hex, ha1len, want, &wlen) != 0
-	    || !response_ok(c, want, wlen)) {
-		return (TD_DIGEST_FAILED);
 	}
 	if (ns == TD_DIGEST_NONCE_STALE) {
 		return (TD_DIGEST_STALE);

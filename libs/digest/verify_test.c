@@ -378,6 +378,13 @@ test_bad_nonce(void **state)
 	n[10] = n[10] == 'x' ? 'y' : 'x';
 	answer(&p, n, hdr, sizeof(hdr));
 	assert_int_equal(route(d, hdr, "REGISTER", T0 + 2 * SEC), TD_DIGEST_BAD_NONCE);
+	/* A wrong password is FAILED whatever the nonce: nonce verdicts need the password. */
+	phone wrong = std_phone();
+	wrong.pass = "guess";
+	answer(&wrong, n, hdr, sizeof(hdr));
+	assert_int_equal(route(d, hdr, "REGISTER", T0 + 2 * SEC), TD_DIGEST_FAILED);
+	answer(&wrong, "dcd98b7102dd2f0e8b11d0f600bfb0c093", hdr, sizeof(hdr));
+	assert_int_equal(route(d, hdr, "REGISTER", T0 + 2 * SEC), TD_DIGEST_FAILED);
 	/* Ours but quoted with an escape: refused rather than unescaped. */
 	nonce_at(d, T0 + SEC, n);
 	answer(&p, n, hdr, sizeof(hdr));
