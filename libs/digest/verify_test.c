@@ -287,6 +287,33 @@ test_wrong_things(void **state)
 	td_digest_free(d);
 }
 
+/* Every digit of the response counts, for both algorithms. */
+static void
+test_response_every_digit(void **state)
+{
+	(void)state;
+	td_digest *d = mk();
+	char n[TD_DIGEST_NONCE_LEN + 1], hdr[1024];
+	nonce_at(d, T0 + SEC, n);
+	for (int sha = 0; sha < 2; sha++) {
+		phone p = std_phone();
+		p.alg = sha ? "SHA-256" : "MD5";
+		p.nc = 1;
+		answer(&p, n, hdr, sizeof(hdr));
+		char *r = strstr(hdr, "response=\"") + strlen("response=\"");
+		size_t hexlen = sha ? 64 : 32;
+		for (size_t k = 0; k < hexlen; k++) {
+			char saved = r[k];
+			r[k] = saved == '0' ? '1' : '0';
+			assert_int_equal(route(d, hdr, "REGISTER", T0 + 2 * SEC), TD_DIGEST_FAILED);
+			r[k] = saved;
+		}
+		assert_int_equal(route(d, hdr, "REGISTER", T0 + 2 * SEC), TD_DIGEST_OK);
+		nonce_at(d, T0 + SEC, n); /* a new nonce for the next algorithm */
+	}
+	td_digest_free(d);
+}
+
 /* HA1 problems on the router's side fail closed. */
 static void
 test_ha1_mismatch(void **state)
@@ -305,6 +332,31 @@ test_ha1_mismatch(void **state)
 	    TD_DIGEST_FAILED);
 	assert_int_equal(td_digest_verify(d, &c, "REGISTER", 8, REALM, RLEN, NULL, 0, T0 + 2 * SEC),
 	    TD_DIGEST_FAILED);
+	/*
+	 * An unknown user is checked against a dummy HA1 of zeros, for equal cost:
+	 * a response computed from that dummy must still fail.
+	 */
+	char n2[TD_DIGEST_NONCE_LEN + 1], hdr2[1024];
+	nonce_at(d, T0 + SEC, n2);
+	build(&p, n2, "0", hdr2, sizeof(hdr2));
+	td_digest_creds c2;
+	uint8_t out[TD_DIGEST_HASH_MAX];
+	size_t olen = 0;
+	char hex[TD_DIGEST_HEX_MAX];
+	const char *zeros = "0000000000000000000000000000000000000000000000000000000000000000";
+	assert_int_equal(td_digest_parse(hdr2, strlen(hdr2), &c2, NULL), 0);
+	assert_int_equal(td_digest_expected(&c2, "REGISTER", 8, zeros, 64, out, &olen), 0);
+	sodium_bin2hex(hex, sizeof(hex), out, olen);
+	build(&p, n2, hex, hdr2, sizeof(hdr2));
+	assert_int_equal(td_digest_parse(hdr2, strlen(hdr2), &c2, NULL), 0);
+	assert_int_equal(
+	    td_digest_verify(d, &c2, "REGISTER", 8, REALM, RLEN, NULL, 0, T0 + 2 * SEC),
+	    TD_DIGEST_FAILED);
+	/* (and with the zeros passed as if stored, the same response would pass) */
+	assert_int_equal(
+	    td_digest_verify(d, &c2, "REGISTER", 8, REALM, RLEN, zeros, 64, T0 + 2 * SEC),
+	    TD_DIGEST_OK);
+
 	const char *sha = "a6b45105f605767cd8bd276d813e8a171a2a16a320ace3cb7aaee29c189519dc";
 	assert_int_equal(td_digest_verify(d, &c, "REGISTER", 8, REALM, RLEN, sha, 64, T0 + 2 * SEC),
 	    TD_DIGEST_OK);
@@ -609,6 +661,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_register_ok_then_replay),
 		cmocka_unit_test(test_wrong_things),
+		cmocka_unit_test(test_response_every_digit),
 		cmocka_unit_test(test_ha1_mismatch),
 		cmocka_unit_test(test_stale_flow),
 		cmocka_unit_test(test_bad_nonce),
