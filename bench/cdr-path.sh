@@ -11,6 +11,7 @@
 #   bench/cdr-path.sh [N] [C]          (defaults: 100000, 64)
 #   BENCH_WORKERS=2 BENCH_RAW_ROWS=200000 BENCH_ENCODING=json|form|base64
 #   BENCH_NEW_CONNECTION=1   one TCP connection per CDR, as mod_json_cdr does
+#   BENCH_RATE=10000         offer a fixed rate (CDR/s) instead of as fast as possible
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 N=${1:-100000}
@@ -20,6 +21,8 @@ RAW_ROWS=${BENCH_RAW_ROWS:-200000}
 ENC=${BENCH_ENCODING:-json}
 NEWCONN=""
 [ "${BENCH_NEW_CONNECTION:-0}" = 1 ] && NEWCONN=--new-connection
+RATE=""
+[ -n "${BENCH_RATE:-}" ] && RATE="--rate $BENCH_RATE"
 export TANDEM_BIN=$ROOT/build/release/bin
 export ASAN_OPTIONS=""
 make -C "$ROOT" -s all >/dev/null || exit 1
@@ -83,7 +86,7 @@ TIMEFORMAT='%U %S'
 exec 3>&1
 LOAD_CPU=$( { time "$BIN/cdr-load" post --url "http://127.0.0.1:$CDR_PORT/cdr" \
 	--template "$ROOT/tests/data/freeswitch/json_cdr/cgrates_2018_aleg_answered_compact.json" \
-	--count "$N" --concurrency "$C" --threads 2 --encoding "$ENC" $NEWCONN \
+	--count "$N" --concurrency "$C" --threads 2 --encoding "$ENC" $NEWCONN $RATE \
 	--acked "$T/acked.tsv" >"$T/load.out"; } 2>&1 )
 LOAD=$(cat "$T/load.out")
 echo "$LOAD"
@@ -118,7 +121,7 @@ cat <<EOF
 
 ## CDR path benchmark ($(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'))
 
-command: bench/cdr-path.sh $N $C   (BENCH_WORKERS=$WORKERS BENCH_ENCODING=$ENC BENCH_NEW_CONNECTION=${BENCH_NEW_CONNECTION:-0})
+command: bench/cdr-path.sh $N $C   (BENCH_WORKERS=$WORKERS BENCH_ENCODING=$ENC BENCH_NEW_CONNECTION=${BENCH_NEW_CONNECTION:-0} BENCH_RATE=${BENCH_RATE:-unpaced})
 PostgreSQL $(psql_q 'SHOW server_version'), Redis $(redis-server --version | grep -o 'v=[^ ]*' | cut -d= -f2) (appendfsync always)
 
 | measure | value |

@@ -131,20 +131,29 @@ tmpl_uuid(char out[37])
 	    b[15]);
 }
 
+/* url_encode appends s percent-encoded (RFC 3986 unreserved kept), in one pass. */
 static void
 url_encode(td_buf *out, const char *s, size_t n)
 {
 	static const char hex[] = "0123456789ABCDEF";
+	char *w = td_buf_extend(out, 3 * n), *w0 = w;
+	if (w == NULL) {
+		return;
+	}
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
 		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
 		    c == '-' || c == '_' || c == '.' || c == '~') {
-			td_buf_putc(out, (char)c);
+			*w++ = (char)c;
 		} else {
-			char e[3] = {'%', hex[c >> 4], hex[c & 15]};
-			td_buf_append(out, e, 3);
+			w[0] = '%';
+			w[1] = hex[c >> 4];
+			w[2] = hex[c & 15];
+			w += 3;
 		}
 	}
+	out->len -= 3 * n - (size_t)(w - w0); /* give back what was reserved but unused */
+	out->data[out->len] = '\0';
 }
 
 const char *
