@@ -257,6 +257,8 @@ write_batch(worker *w, const td_cdrq_batch *b)
 			    (double)(now - w->ri[i].received_us) / 1e6);
 		}
 	}
+	LOG_DEBUG("CDRW-COMMIT", "worker %d: %zu records, %ld new rows committed", w->idx, b->n,
+	    inserted_total);
 	td_counter_add(w->m->rows_inserted, (uint64_t)inserted_total);
 	td_counter_add(w->m->rows_duplicate, w->rows.n - (size_t)inserted_total);
 	td_counter_inc(w->m->batches);

@@ -25,11 +25,14 @@ dsn = $PG_DSN
 [batch]
 wait = 5ms
 EOF
+ROUTER_PUB=ipc://$T/run/fake-router.pub
 daemon_conf cdr-collector <<EOF
 [http]
 listen = 127.0.0.1:$CDR_PORT
 [redis]
 url = $REDIS_URL
+[bus]
+subscribe = $ROUTER_PUB
 EOF
 daemon_conf api-gateway <<EOF
 [http]
@@ -63,7 +66,7 @@ for f in "$HOLD" "$COMPACT" "$LEGACY"; do
 done
 grep -q '"status":"queued"' "$T/resp" || die "collector reply: $(cat "$T/resp")"
 
-wait_until 20 test "$(psql_q 'SELECT count(*) FROM voip.cdr')" = 3 ||
+wait_until 20 sql_is 'SELECT count(*) FROM voip.cdr' 3 ||
 	die "expected 3 rows, have $(psql_q 'SELECT count(*) FROM voip.cdr')"
 assert_eq 3 "$(psql_q 'SELECT count(DISTINCT leg_uuid) FROM voip.cdr')" "distinct legs"
 wait_until 10 sh -c "'$BIN/cdr-writer' -c '$T/etc/cdr-writer.conf' -j stats | jq -e '.rows_duplicate == 6'" ||
@@ -152,11 +155,43 @@ ctl cdr-collector -j stats | jq -e '.rejected.decode + .rejected.invalid == 2' >
 	die "collector should count 2 rejections: $(ctl cdr-collector -j stats)"
 daemon_alive cdr-collector || die "collector died on bad input"
 
+log "call-ended events (calls that never reached FreeSWITCH): acknowledged inbox"
+now=$(date +%s)
+"$BIN/bus-tool" submit "ipc://$T/run/cdr-collector.inbox" kind=ended call_id=c1@router \
+	leg_id=router-leg-1 from=1001 to=1002 direction=internal domain=lab.test \
+	start_us=$((now * 1000000)) answer_us=$(((now + 2) * 1000000)) end_us=$(((now + 32) * 1000000)) \
+	status=200 cause=NORMAL_CLEARING q850=16 disposition=recv_bye >"$T/submit.out" 2>&1 ||
+	die "submit not acknowledged: $(cat "$T/submit.out")"
+wait_until 10 sql_is "SELECT count(*) FROM voip.cdr WHERE leg_uuid = 'router-leg-1'" 1 ||
+	die "the router's CDR did not reach voip.cdr"
+assert_eq "sip-router|1001|1002|30|200|c1@router" \
+	"$(psql_q "SELECT source, caller_id_number, destination_number, billsec, sip_term_status, sip_call_id
+	           FROM voip.cdr WHERE leg_uuid = 'router-leg-1'")" "router CDR fields"
+if "$BIN/bus-tool" submit "ipc://$T/run/cdr-collector.inbox" kind=ended call_id=c2 from=1 \
+	>"$T/submit.out" 2>&1; then
+	die "an event without leg_id or times must not be acknowledged"
+fi
+grep -q "not acknowledged" "$T/submit.out" || die "no reason given: $(cat "$T/submit.out")"
+
+log "call-ended events: best-effort pub/sub (repeats are stored once)"
+"$BIN/bus-tool" publish "$ROUTER_PUB" --count 20 --interval 200 kind=ended call_id=c3@router \
+	leg_id=router-leg-2 from=1003 to=1004 start_us=$((now * 1000000)) end_us=$(((now + 5) * 1000000)) \
+	status=486 cause=USER_BUSY q850=17 >"$T/publish.out" 2>&1 &
+PUB=$!
+wait_until 15 sql_is "SELECT count(*) FROM voip.cdr WHERE leg_uuid = 'router-leg-2'" 1 ||
+	die "the published call-ended event did not become a row"
+wait "$PUB"
+sleep 1
+assert_eq "1|486|USER_BUSY|0" "$(psql_q "SELECT count(*), max(sip_term_status), max(hangup_cause), max(billsec)
+	FROM voip.cdr WHERE leg_uuid = 'router-leg-2'")" "published event stored once, unanswered"
+ctl cdr-collector -j stats | jq -e '.accepted_events >= 2 and .bus.received >= 1' >/dev/null ||
+	die "collector stats should count the events: $(ctl cdr-collector -j stats)"
+
 log "health and metrics"
 assert_eq 200 "$(get /health)" "health"
 assert_eq ok "$(jq -r .status "$T/out")" "health status (collector and writer up)"
 assert_eq 200 "$(get /metrics)" "metrics"
-grep -q '^tandem_cdr_writer_rows_inserted_total{daemon="cdr-writer"} 3$' "$T/out" ||
+grep -q "^tandem_cdr_writer_rows_inserted_total{daemon=\"cdr-writer\"} 5$" "$T/out" ||
 	die "fleet metrics should carry the writer's counter: $(grep rows_inserted "$T/out")"
 grep -q '^tandem_fleet_member_up{daemon="api-gateway",member="cdr-collector"} 1$' "$T/out" ||
 	die "member_up missing"

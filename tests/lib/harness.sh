@@ -11,6 +11,8 @@
 #   ctl cdr-writer stats          its CLI against the running daemon
 #   kill9_daemon cdr-writer; stop_daemon cdr-writer
 #   assert_eq EXPECTED ACTUAL "what"; wait_until SECONDS CMD...; die "why"
+#   wait_until 10 sql_is "SELECT count(*) FROM voip.cdr" 3   (CMD runs anew each poll;
+#   never pass "$(...)" to wait_until: it would be expanded once)
 #
 # Set KEEP=1 to keep $T for inspection.
 set -u
@@ -178,6 +180,10 @@ wait_until() { # SECONDS CMD...
 	done
 	return 1
 }
+
+# sql_is SQL EXPECTED: the query's answer equals EXPECTED (run anew each call,
+# so it can be polled: wait_until 10 sql_is "SELECT count(*) ..." 3).
+sql_is() { [ "$(psql_q "$1")" = "$2" ]; }
 
 assert_eq() { # EXPECTED ACTUAL WHAT
 	if [ "$1" != "$2" ]; then
