@@ -17,6 +17,7 @@
 #include "sip/check.h"
 #include "sip/frame.h"
 #include "sip/hdr.h"
+#include "digest/digest.h"
 #include "sip/sip.h"
 #include "sip/uri.h"
 #include "util/buf.h"
@@ -83,7 +84,7 @@ headers(const td_sip_msg *m)
 	td_sip_str tok;
 	td_sip_addr a;
 	td_sip_cseq cs;
-	td_sip_auth au;
+	td_digest_creds au;
 	uint32_t x;
 	int rc, guard = 0;
 
@@ -116,13 +117,9 @@ headers(const td_sip_msg *m)
 	    + td_sip_to_tag(m, &tok);
 	for (const td_sip_hdr *h = td_sip_hdr_first(m, TD_SIP_H_AUTHORIZATION); h != NULL;
 	     h = td_sip_hdr_next(m, h)) {
-		if (td_sip_auth_parse(h->value, &au) == 0) {
-			CHECK(au.nparams <= TD_SIP_AUTH_MAX_PARAMS);
-			char out[256];
-			size_t n;
-			for (unsigned i = 0; i < au.nparams; i++) {
-				sink += td_sip_unquote(au.params[i].value, out, sizeof(out), &n);
-			}
+		td_digest_perr perr;
+		if (td_digest_parse(h->value.p, h->value.n, &au, &perr) == 0) {
+			CHECK(au.username.len <= h->value.n);
 		}
 	}
 }
@@ -344,8 +341,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	/* the raw input as a URI, an escaped string, credentials */
 	uri((td_sip_str) { buf, size });
-	td_sip_auth au;
-	sink += td_sip_auth_parse((td_sip_str) { buf, size }, &au);
+	td_digest_creds au;
+	td_digest_perr perr;
+	sink += td_digest_parse(buf, size, &au, &perr);
 	char out[MAX_INPUT];
 	size_t n;
 	if (td_sip_unescape(buf, size, out, sizeof(out), &n) == 0) {

@@ -76,6 +76,19 @@ COMMENT ON COLUMN voip.users.variables IS
 CREATE OR REPLACE TRIGGER users_touch BEFORE UPDATE ON voip.users
     FOR EACH ROW EXECUTE FUNCTION voip.touch_updated_at();
 
+-- HA1 = H(username:realm:password) for MD5 and SHA-256 (RFC 2617, RFC 8760):
+-- the one place digest credentials are hashed, for users and trunks alike.
+CREATE OR REPLACE FUNCTION voip.digest_ha1(p_username text, p_realm text, p_password text,
+                                           OUT md5 text, OUT sha256 text)
+LANGUAGE sql IMMUTABLE STRICT
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT pg_catalog.md5(a1), pg_catalog.encode(pg_catalog.sha256(pg_catalog.convert_to(a1, 'UTF8')), 'hex')
+      FROM (SELECT p_username || ':' || p_realm || ':' || p_password AS a1) s
+$$;
+COMMENT ON FUNCTION voip.digest_ha1(text, text, text) IS
+    'HA1 = H(username:realm:password) as MD5 and SHA-256 hex (RFC 2617 / RFC 8760)';
+
 -- Computes both HA1s server-side with the built-in md5()/sha256(), so no
 -- client has to implement digest hashing and the realm is always the one the
 -- registrar uses.  Pass the password as a bind parameter: a literal would be
@@ -86,23 +99,26 @@ LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    v_a1 text;
+    v_user text;
+    v_realm text;
+    h record;
 BEGIN
     IF p_password IS NULL OR p_password = '' THEN
         RAISE EXCEPTION 'voip.user_set_password: empty password for user %', p_user_id
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
-    SELECT u.username || ':' || coalesce(d.realm, d.name) || ':' || p_password
-      INTO v_a1
+    SELECT u.username, coalesce(d.realm, d.name)
+      INTO v_user, v_realm
       FROM voip.users u JOIN voip.domains d ON d.id = u.domain_id
      WHERE u.id = p_user_id;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'voip.user_set_password: no user with id %', p_user_id
             USING ERRCODE = 'no_data_found';
     END IF;
+    h := voip.digest_ha1(v_user, v_realm, p_password);
     UPDATE voip.users
-       SET ha1_md5 = md5(v_a1),
-           ha1_sha256 = encode(sha256(convert_to(v_a1, 'UTF8')), 'hex'),
+       SET ha1_md5 = h.md5,
+           ha1_sha256 = h.sha256,
            password_changed_at = now()
      WHERE id = p_user_id;
 END

@@ -65,27 +65,30 @@ LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    v_a1 text;
+    v_user text;
+    v_realm text;
+    h record;
 BEGIN
     IF p_password IS NULL OR p_password = '' THEN
         RAISE EXCEPTION 'voip.trunk_set_password: empty password for trunk %', p_trunk_id
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
-    SELECT t.auth_username || ':' || t.auth_realm || ':' || p_password
-      INTO v_a1
+    SELECT t.auth_username, t.auth_realm
+      INTO v_user, v_realm
       FROM voip.trunks t
      WHERE t.id = p_trunk_id;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'voip.trunk_set_password: no trunk with id %', p_trunk_id
             USING ERRCODE = 'no_data_found';
     END IF;
-    IF v_a1 IS NULL THEN
+    IF v_user IS NULL OR v_realm IS NULL THEN
         RAISE EXCEPTION 'voip.trunk_set_password: trunk % has no auth_username/auth_realm', p_trunk_id
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
+    h := voip.digest_ha1(v_user, v_realm, p_password);
     UPDATE voip.trunks
-       SET auth_ha1_md5 = md5(v_a1),
-           auth_ha1_sha256 = encode(sha256(convert_to(v_a1, 'UTF8')), 'hex')
+       SET auth_ha1_md5 = h.md5,
+           auth_ha1_sha256 = h.sha256
      WHERE id = p_trunk_id;
 END
 $$;

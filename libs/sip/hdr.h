@@ -174,30 +174,6 @@ int td_sip_to_tag(const td_sip_msg *m, td_sip_str *tag) TD_MUSTCHECK;
  * 1, 0 at the end, TD_EPROTO. */
 int td_sip_token_next(td_sip_iter *it, td_sip_str *tok) TD_MUSTCHECK;
 
-/* ---- Authorization / Proxy-Authorization (RFC 3261 §22.4, RFC 2617) ---- */
-
-#define TD_SIP_AUTH_MAX_PARAMS 16
-
-typedef struct td_sip_auth {
-	td_sip_str scheme; /* "Digest", or any other token */
-	td_sip_str rest; /* everything after the scheme, as written */
-	unsigned nparams;
-	struct {
-		td_sip_str name;
-		td_sip_str value; /* as written: quotes kept */
-	} params[TD_SIP_AUTH_MAX_PARAMS];
-	/* Digest parameters, without their quotes (quoted-pairs left as written;
-	 * td_sip_unquote on the params[] value undoes them). */
-	td_sip_str username, realm, nonce, uri, response, algorithm, cnonce, opaque, qop, nc;
-} td_sip_auth;
-
-/*
- * td_sip_auth_parse reads credentials: scheme LWS auth-param *(COMMA
- * auth-param).  For "Digest" the parameters must parse and none may
- * repeat; for another scheme, parameters are filled when they parse and
- * otherwise only scheme and rest are (the router does not know the scheme
- * and should answer 401 with one it knows).  0, TD_EPROTO.
- */
-int td_sip_auth_parse(td_sip_str value, td_sip_auth *a) TD_MUSTCHECK;
+/* Authorization / Proxy-Authorization: parsed by libs/digest (td_digest_parse). */
 
 #endif

@@ -238,6 +238,14 @@ SELECT m.domain_id, m.id, '1', 'transfer', e.id FROM voip.ivr_menus m
   JOIN voip.extensions e ON e.number = '5000' AND e.domain_id = m.domain_id;
 SQL
 log "ok: seeded"
+# Trunk credentials hash through the same voip.digest_ha1 as users:
+# printf 'tandem:sip.carrier1.example:s3cret' | md5sum
+psql_q "UPDATE voip.trunks SET auth_username = 'tandem', auth_realm = 'sip.carrier1.example' WHERE name = 'carrier1'" >/dev/null
+psql_q "SELECT voip.trunk_set_password(id, 's3cret') FROM voip.trunks WHERE name = 'carrier1'" >/dev/null
+assert_eq "$(printf 'tandem:sip.carrier1.example:s3cret' | md5sum | cut -d' ' -f1)|$(printf 'tandem:sip.carrier1.example:s3cret' | sha256sum | cut -d' ' -f1)" \
+	"$(psql_q "SELECT auth_ha1_md5 || '|' || auth_ha1_sha256 FROM voip.trunks WHERE name = 'carrier1'")" "trunk HA1s"
+psql_fail "SELECT voip.trunk_set_password(id, 's3cret') FROM voip.trunks WHERE name = 'backup'" \
+	"no auth_username" "a trunk without auth credentials"
 
 log "digest HA1s from voip.user_set_password"
 assert_eq "f9c319be8ef5f22bf989e5936b21ed23" "$(printf '1001:lab.test:s3cret' | md5sum | cut -d' ' -f1)" "reference MD5 HA1"
