@@ -570,6 +570,15 @@ take_notifies(rt *r, int64_t *debounce_at)
 	}
 }
 
+/* pg_notice: server notices and asynchronous errors as log lines, not raw stderr. */
+static void
+pg_notice(void *arg, const char *msg)
+{
+	(void)arg;
+	int n = (int)strcspn(msg, "\n");
+	LOG_INFO("SIPR-ROUTING-PG-NOTICE", "PostgreSQL: %.*s", n, msg);
+}
+
 /*
  * listen_now issues LISTEN on a fresh connection.  A server that refuses
  * it (a hot standby) leaves us with periodic reloads only: logged, not fatal.
@@ -577,6 +586,7 @@ take_notifies(rt *r, int64_t *debounce_at)
 static void
 listen_now(rt *r)
 {
+	PQsetNoticeProcessor(td_pg_conn(r->pg), pg_notice, NULL);
 	PGresult *res = PQexec(td_pg_conn(r->pg), "LISTEN " RT_CHANNEL);
 	if (PQresultStatus(res) == PGRES_COMMAND_OK) {
 		LOG_INFO("SIPR-ROUTING-LISTEN", "listening on %s; reloading now", RT_CHANNEL);
