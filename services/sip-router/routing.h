@@ -99,7 +99,9 @@ bool rt_ready(rt *r);
 /*
  * rt_lookup resolves number@domain: the exact extension (user, queue, ivr,
  * voicemail, conference) if there is one, else the trunk_out routes with the
- * longest matching prefix (all priorities of that prefix, healthy first).
+ * longest matching prefix (all priorities of that prefix, healthy first);
+ * trunk prefixes match dialable numbers only (non-empty, 0-9 * # +), so a
+ * user name never reaches a carrier through the '' default route.
  * Domains compare case-insensitively, numbers exactly (unescaped digits:
  * "#", not "%23").  0, or TD_ENOTFOUND (unknown number or domain, or a
  * number longer than RT_MAX_NUMBER: the caller answers 404).
@@ -114,7 +116,10 @@ int rt_user_get(rt *r, const char *domain, size_t dlen, const char *user, size_t
 /* rt_is_local: is domain one of ours (enabled)? */
 bool rt_is_local(rt *r, const char *domain, size_t dlen);
 
-/* rt_realm: the digest realm of a local domain, into out; false if not local. */
+/*
+ * rt_realm: the digest realm of a local domain, into out; false if not local
+ * (or if out cannot hold it: 254 bytes always can; a realm is never cut).
+ */
 bool rt_realm(rt *r, const char *domain, size_t dlen, char *out, size_t outlen);
 
 /*
