@@ -76,7 +76,11 @@ FUZZERS     := $(basename $(notdir $(wildcard fuzz/fuzz_*.c)))
 svc_srcs     = $(filter-out %_test.c,$(wildcard services/$(1)/*.c))
 svc_objs     = $(patsubst %.c,$(B)/obj/%.o,$(call svc_srcs,$(1)))
 svc_libobjs  = $(filter-out %/main.o,$(call svc_objs,$(1)))
-tool_objs    = $(patsubst %.c,$(B)/obj/%.o,$(filter-out %_test.c,$(wildcard tools/$(1)/*.c)))
+# A tool that needs a service's module (e.g. routing-probe runs sip-router's
+# routing loader) names its sources in tools/<tool>/extra-sources.
+tool_extra   = $(if $(wildcard tools/$(1)/extra-sources),$(shell cat tools/$(1)/extra-sources))
+tool_objs    = $(patsubst %.c,$(B)/obj/%.o,$(filter-out %_test.c,$(wildcard tools/$(1)/*.c)) \
+               $(call tool_extra,$(1)))
 tool_libobjs = $(filter-out %/main.o,$(call tool_objs,$(1)))
 
 SVC_TESTS   := $(wildcard services/*/*_test.c)
