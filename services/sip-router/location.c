@@ -218,6 +218,7 @@ struct loc {
 	int64_t cache_ttl_ms;
 	int cmd_timeout_ms;
 	long group_max;
+	int wait_replicas, wait_ms;
 	loc_event_fn on_event;
 	void *event_arg;
 	loc_cache *cache;
@@ -245,12 +246,14 @@ struct loc {
 	_Atomic bool gate_shut;
 
 	_Atomic bool redis_up;
+	_Atomic bool replica_ok;
+	_Atomic uint64_t n_unreplicated;
 	_Atomic uint64_t n_lookups, n_hits, n_errors, n_updates, n_update_failures, n_expired,
 	    n_bindings, n_malformed;
 
 	struct {
 		td_counter *lookups, *hits, *errors, *updates, *update_failures, *expired,
-		    *malformed;
+		    *malformed, *unreplicated;
 		td_gauge *bindings;
 		td_histogram *group, *update_seconds;
 	} m;
@@ -687,9 +690,11 @@ script_reply_ok(const redisReply *r)
 }
 
 /*
- * flush pipelines every item of list in one round trip and completes each
- * that got a definite answer; returns those to try again (reply lost,
- * NOSCRIPT, LOADING/BUSY/READONLY), in order.
+ * flush pipelines every item of list in one round trip (plus, with
+ * wait_replicas, one WAIT for the group) and completes each that got a
+ * definite answer; returns those to try again (reply lost, NOSCRIPT,
+ * LOADING/BUSY/READONLY), in order.  Callbacks run only after the WAIT's
+ * reply, so an acknowledged update is on the replica when it can be.
  */
 static item *
 flush(loc *l, item *list)
@@ -704,19 +709,47 @@ flush(loc *l, item *list)
 		}
 		n++;
 	}
+	if (l->wait_replicas > 0 &&
+	    redisAppendCommand(c, "WAIT %d %d", l->wait_replicas, l->wait_ms) != REDIS_OK) {
+		td_die("SIPR-LOC-OOM", "hiredis cannot format a command");
+	}
 	td_histogram_observe(l->m.group, (double)n);
-	item *retry = NULL, **rt = &retry;
 	bool io_failed = false, noscript = false, readonly = false;
 	char why[160] = "";
-	for (item *it = list; it != NULL;) {
-		item *next = it->next;
-		it->next = NULL;
+	redisReply **rep = td_xcalloc(n, sizeof(*rep));
+	for (size_t i = 0; i < n + (l->wait_replicas > 0) && !io_failed; i++) {
 		redisReply *r = NULL;
-		if (!io_failed && redisGetReply(c, (void **)&r) != REDIS_OK) {
+		if (redisGetReply(c, (void **)&r) != REDIS_OK || r == NULL) {
 			io_failed = true;
 			snprintf(why, sizeof(why), "%s", c->errstr[0] ? c->errstr : "I/O error");
-			r = NULL;
+		} else if (i < n) {
+			rep[i] = r;
+		} else {
+			/* The WAIT: too few replicas is counted, not failed (see the doc). */
+			if (r->type != REDIS_REPLY_INTEGER || r->integer < l->wait_replicas) {
+				atomic_fetch_add(&l->n_unreplicated, n);
+				td_counter_add(l->m.unreplicated, n);
+				if (atomic_exchange(&l->replica_ok, false)) {
+					LOG_WARN("SIPR-LOC-REPLICA-LAG",
+					    "Redis replica did not confirm updates within %d ms",
+					    l->wait_ms);
+				}
+			} else if (!atomic_exchange(&l->replica_ok, true)) {
+				LOG_INFO("SIPR-LOC-REPLICA-OK", "Redis replica confirms updates again");
+			}
+			freeReplyObject(r);
 		}
+	}
+	item *retry = NULL, **rt = &retry;
+	size_t i = 0;
+	for (item *it = list; it != NULL; i++) {
+		item *next = it->next;
+		it->next = NULL;
+		/*
+		 * With WAIT, a lost WAIT reply leaves every item's outcome
+		 * unconfirmed on the replica: try them all again (idempotent).
+		 */
+		redisReply *r = io_failed && l->wait_replicas > 0 ? NULL : rep[i];
 		if (r == NULL) {
 			*rt = it;
 			rt = &it->next;
@@ -749,11 +782,14 @@ flush(loc *l, item *list)
 			complete_ok(l, it, r);
 			item_free(it);
 		}
-		if (r != NULL) {
-			freeReplyObject(r);
-		}
 		it = next;
 	}
+	for (i = 0; i < n; i++) {
+		if (rep[i] != NULL) {
+			freeReplyObject(rep[i]);
+		}
+	}
+	free(rep);
 	if (io_failed || readonly) {
 		td_kv_reset(l->wkv);
 	}
@@ -850,6 +886,9 @@ loc_new(const loc_cfg *cfg)
 	l->cache_ttl_ms = cfg->cache_ttl_ms > 0 ? cfg->cache_ttl_ms : 0;
 	l->cmd_timeout_ms = cfg->cmd_timeout_ms > 0 ? cfg->cmd_timeout_ms : 1000;
 	l->group_max = cfg->group_max > 0 ? cfg->group_max : GROUP_MAX_DEFAULT;
+	l->wait_replicas = cfg->wait_replicas > 0 ? cfg->wait_replicas : 0;
+	l->wait_ms = cfg->wait_ms > 0 ? cfg->wait_ms : 50;
+	atomic_store(&l->replica_ok, true);
 	l->on_event = cfg->on_event;
 	l->event_arg = cfg->event_arg;
 	l->cache = loc_cache_new(cfg->cache_max > 0 ? cfg->cache_max : CACHE_MAX_DEFAULT);
@@ -876,6 +915,9 @@ loc_new(const loc_cfg *cfg)
 	    "Bindings this router expired", "");
 	l->m.malformed = td_metrics_counter("tandem_sip_location_malformed_total",
 	    "Stored values that were not a LocBinding (skipped)", "");
+	l->m.unreplicated = td_metrics_counter("tandem_sip_location_unreplicated_total",
+	    "Updates acknowledged without the replica's confirmation (location.wait_replicas)",
+	    "");
 	l->m.bindings = td_metrics_gauge("tandem_sip_location_bindings",
 	    "Bindings in Redis (sampled by the expiry janitor)", "");
 	static const double groups[] = {1, 2, 4, 8, 16, 32, 64, 128, 256, 512};
@@ -1299,6 +1341,7 @@ loc_stats_get(loc *l, loc_stats *st)
 	st->update_failures = atomic_load(&l->n_update_failures);
 	st->expired = atomic_load(&l->n_expired);
 	st->malformed = atomic_load(&l->n_malformed);
+	st->unreplicated = atomic_load(&l->n_unreplicated);
 	st->bindings = atomic_load(&l->n_bindings);
 	st->redis_up = atomic_load(&l->redis_up);
 }

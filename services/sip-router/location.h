@@ -70,6 +70,8 @@ typedef struct loc_cfg {
 	int cmd_timeout_ms;     /* Redis command timeout */
 	long group_max;         /* most updates pipelined in one write (0 = 64) */
 	long cache_max;         /* most AORs held in the cache (0 = 16384) */
+	int wait_replicas;      /* > 0: each group also WAITs for this many replicas ... */
+	int wait_ms;            /* ... at most this long (0 = 50); see docs/location-service.md */
 	loc_event_fn on_event;  /* may be NULL */
 	void *event_arg;
 } loc_cfg;
@@ -116,7 +118,8 @@ int loc_list(loc *l, long limit, json_t **out, char *err, size_t errlen) TD_MUST
 
 typedef struct loc_stats {
 	uint64_t lookups, cache_hits, redis_errors, updates, update_failures, expired;
-	uint64_t malformed; /* stored values that were not a LocBinding (skipped) */
+	uint64_t malformed;    /* stored values that were not a LocBinding (skipped) */
+	uint64_t unreplicated; /* acknowledged without the replica's WAIT confirmation */
 	uint64_t bindings; /* in Redis, sampled by loc_expire_tick */
 	bool redis_up;
 } loc_stats;

@@ -38,6 +38,7 @@ static pid_t g_redis;
 static int g_port;
 static char g_url[64];
 static bool g_have_redis;
+static pid_t g_replica; /* killed at the end even when a test failed half-way */
 
 /* ---- the test's own Redis -------------------------------------------------- */
 
@@ -112,6 +113,10 @@ stop_redis(void **state)
 {
 	(void)state;
 	redis_kill();
+	if (g_replica > 0) {
+		kill(g_replica, SIGKILL);
+		waitpid(g_replica, NULL, 0);
+	}
 	return (0);
 }
 
@@ -1269,6 +1274,97 @@ test_pipelined_updates_many_threads(void **state)
 	evlog_free(lg);
 }
 
+/* A replica of the test's Redis on another port; 0 if it did not come up. */
+static pid_t
+replica_spawn(int port, char *url, size_t ulen)
+{
+	char ps[16], mp[16];
+	snprintf(ps, sizeof(ps), "%d", port);
+	snprintf(mp, sizeof(mp), "%d", g_port);
+	snprintf(url, ulen, "redis://127.0.0.1:%d/0", port);
+	pid_t pid = fork();
+	if (pid == 0) {
+		if (freopen("/dev/null", "w", stdout) == NULL) {
+			_exit(127);
+		}
+		execlp("redis-server", "redis-server", "--port", ps, "--bind", "127.0.0.1", "--save",
+		    "", "--appendonly", "no", "--replicaof", "127.0.0.1", mp, (char *)NULL);
+		_exit(127);
+	}
+	for (int i = 0; i < 400; i++) {
+		td_kv *k = td_kv_new(&(td_kv_opts){.url = url, .backoff_min_ms = 1,
+		                         .backoff_max_ms = 1});
+		bool up = false;
+		if (td_kv_ensure(k) == 0) {
+			int rv;
+			redisReply *r = td_kv_cmd(k, &rv, "INFO replication");
+			up = r != NULL && r->type == REDIS_REPLY_STRING &&
+			     strstr(r->str, "master_link_status:up") != NULL;
+			if (r != NULL) {
+				freeReplyObject(r);
+			}
+		}
+		td_kv_free(k);
+		if (up) {
+			return (pid);
+		}
+		td_sleep_ms(25);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	return (0);
+}
+
+/* wait_replicas: acknowledged means on the replica; no replica is counted, not fatal. */
+static void
+test_replica_wait(void **state)
+{
+	(void)state;
+	fresh();
+	char rurl[64];
+	pid_t rp = g_replica = replica_spawn(free_port(), rurl, sizeof(rurl));
+	assert_true(rp > 0);
+	loc_cfg cfg = {.redis_url = g_url, .node = "n", .cmd_timeout_ms = 2000, .wait_replicas = 1,
+	    .wait_ms = 200};
+	loc *l = loc_new(&cfg);
+	td_kv *rk = td_kv_new(&(td_kv_opts){.url = rurl});
+	assert_int_equal(td_kv_ensure(rk), 0);
+	for (int i = 0; i < 20; i++) {
+		char aor[64];
+		snprintf(aor, sizeof(aor), "r%d@example.com", i);
+		set_one(l, aor, "sip:r@192.0.2.1", 1000, 60000);
+		/* Already on the replica when the callback ran. */
+		assert_int_equal(rnum(rk, "HLEN tandem:loc:%s", aor), 1);
+	}
+	loc_stats st;
+	loc_stats_get(l, &st);
+	assert_int_equal(st.unreplicated, 0);
+	/* A router that talks to the replica (the old master after a failover) cannot write. */
+	loc *ro = mkloc(rurl, "n", 0, 300, NULL);
+	loc_update *u = upd("r0@example.com");
+	u->set[0] = mkb("sip:r@192.0.2.2", 1000, 60000);
+	u->nset = 1;
+	waiter w;
+	int rv = apply_sync(ro, u, 300, &w);
+	assert_true(rv == TD_ECONN || rv == TD_ETIMEDOUT);
+	loc_binding out[4];
+	int n;
+	assert_int_equal(loc_lookup(ro, "r0@example.com", out, 4, &n), 0); /* reads work */
+	assert_int_equal(n, 1);
+	loc_free(ro);
+	/* The replica is gone: updates still succeed, counted as unreplicated. */
+	td_kv_free(rk);
+	kill(rp, SIGKILL);
+	waitpid(rp, NULL, 0);
+	g_replica = 0;
+	assert_int_equal(apply_sync(l, u, 5000, &w), 0);
+	assert_int_equal(w.n, 2);
+	loc_stats_get(l, &st);
+	assert_int_equal(st.unreplicated, 1);
+	free(u);
+	loc_free(l);
+}
+
 /* ---- the measurement (LOC_BENCH=1) ------------------------------------------- */
 
 typedef struct bench_w {
@@ -1386,12 +1482,16 @@ main(void)
 	    cmocka_unit_test(test_concurrent_lookups),
 	    cmocka_unit_test(test_pipelined_updates_many_threads),
 	    cmocka_unit_test(test_callbacks_once_timeout_and_free),
+	    cmocka_unit_test(test_replica_wait),
 	    cmocka_unit_test(test_redis_hung),
 	    cmocka_unit_test(test_redis_killed_and_back),
 	};
 	const struct CMUnitTest bench[] = {
 	    cmocka_unit_test(test_bench),
 	};
+	if (getenv("LOC_TEST") != NULL) {
+		cmocka_set_test_filter(getenv("LOC_TEST")); /* e.g. LOC_TEST='test_replica*' */
+	}
 	if (getenv("LOC_BENCH") != NULL) {
 		return (cmocka_run_group_tests(bench, start_redis, stop_redis));
 	}
