@@ -38,10 +38,10 @@
 
 #define KEY_PREFIX "tandem:loc:"
 #define EXPIRY_KEY "tandem:loc:expiry"
-#define POOL_MAX 8          /* lookup/janitor/CLI connections */
-#define EXPIRE_BATCH 500    /* zset members looked at per script run */
-#define EXPIRE_ROUNDS 4     /* script runs per loc_expire_tick at most */
-#define DECODE_MAX 256      /* hash fields decoded per AOR at most */
+#define POOL_MAX 8 /* lookup/janitor/CLI connections */
+#define EXPIRE_BATCH 500 /* zset members looked at per script run */
+#define EXPIRE_ROUNDS 4 /* script runs per loc_expire_tick at most */
+#define DECODE_MAX 256 /* hash fields decoded per AOR at most */
 #define LIST_SCAN_ROUNDS 10000
 #define GROUP_MAX_DEFAULT 64
 #define CACHE_MAX_DEFAULT 16384
@@ -52,41 +52,41 @@
  * absent (proto3 default), nil when v is not a well-formed protobuf.  Lua
  * numbers are doubles: exact up to 2^53 µs (year 2255).
  */
-#define LUA_EXP_OF                                                                          \
-	"local function exp_of(v)\n"                                                        \
-	"  local i, n = 1, #v\n"                                                            \
-	"  local function varint()\n"                                                       \
-	"    local r, m = 0, 1\n"                                                           \
-	"    while i <= n do\n"                                                             \
-	"      local b = string.byte(v, i)\n"                                               \
-	"      i = i + 1\n"                                                                 \
-	"      r = r + (b % 128) * m\n"                                                     \
-	"      if b < 128 then return r end\n"                                              \
-	"      m = m * 128\n"                                                               \
-	"    end\n"                                                                         \
-	"    return nil\n"                                                                  \
-	"  end\n"                                                                           \
-	"  while i <= n do\n"                                                               \
-	"    local key = varint()\n"                                                        \
-	"    if key == nil then return nil end\n"                                           \
-	"    local f, wt = math.floor(key / 8), key % 8\n"                                  \
-	"    if wt == 0 then\n"                                                             \
-	"      local x = varint()\n"                                                        \
-	"      if x == nil then return nil end\n"                                           \
-	"      if f == 4 then\n"                                                            \
-	"        if x >= 9223372036854775808 then return 0 end\n"                           \
-	"        return x\n"                                                                \
-	"      end\n"                                                                       \
-	"    elseif wt == 2 then\n"                                                         \
-	"      local l = varint()\n"                                                        \
-	"      if l == nil or i + l > n + 1 then return nil end\n"                          \
-	"      i = i + l\n"                                                                 \
-	"    elseif wt == 1 then i = i + 8\n"                                               \
-	"    elseif wt == 5 then i = i + 4\n"                                               \
-	"    else return nil end\n"                                                         \
-	"  end\n"                                                                           \
-	"  if i ~= n + 1 then return nil end\n"                                             \
-	"  return 0\n"                                                                      \
+#define LUA_EXP_OF                                                                                 \
+	"local function exp_of(v)\n"                                                               \
+	"  local i, n = 1, #v\n"                                                                   \
+	"  local function varint()\n"                                                              \
+	"    local r, m = 0, 1\n"                                                                  \
+	"    while i <= n do\n"                                                                    \
+	"      local b = string.byte(v, i)\n"                                                      \
+	"      i = i + 1\n"                                                                        \
+	"      r = r + (b % 128) * m\n"                                                            \
+	"      if b < 128 then return r end\n"                                                     \
+	"      m = m * 128\n"                                                                      \
+	"    end\n"                                                                                \
+	"    return nil\n"                                                                         \
+	"  end\n"                                                                                  \
+	"  while i <= n do\n"                                                                      \
+	"    local key = varint()\n"                                                               \
+	"    if key == nil then return nil end\n"                                                  \
+	"    local f, wt = math.floor(key / 8), key % 8\n"                                         \
+	"    if wt == 0 then\n"                                                                    \
+	"      local x = varint()\n"                                                               \
+	"      if x == nil then return nil end\n"                                                  \
+	"      if f == 4 then\n"                                                                   \
+	"        if x >= 9223372036854775808 then return 0 end\n"                                  \
+	"        return x\n"                                                                       \
+	"      end\n"                                                                              \
+	"    elseif wt == 2 then\n"                                                                \
+	"      local l = varint()\n"                                                               \
+	"      if l == nil or i + l > n + 1 then return nil end\n"                                 \
+	"      i = i + l\n"                                                                        \
+	"    elseif wt == 1 then i = i + 8\n"                                                      \
+	"    elseif wt == 5 then i = i + 4\n"                                                      \
+	"    else return nil end\n"                                                                \
+	"  end\n"                                                                                  \
+	"  if i ~= n + 1 then return nil end\n"                                                    \
+	"  return 0\n"                                                                             \
 	"end\n"
 
 /*
@@ -98,46 +98,45 @@
  * of (kind, contact, value): A added, R refreshed, D removed (the old
  * value), E a binding found expired but not yet collected, now replaced.
  */
-static const char update_script[] =
-    LUA_EXP_OF
-    "local h, z, aor, now = KEYS[1], KEYS[2], ARGV[1], tonumber(ARGV[2])\n"
-    "local ev = {}\n"
-    "local function note(k, c, v)\n"
-    "  ev[#ev + 1] = k; ev[#ev + 1] = c; ev[#ev + 1] = v\n"
-    "end\n"
-    "if ARGV[3] == '1' then\n"
-    "  local all = redis.call('HGETALL', h)\n"
-    "  for j = 1, #all, 2 do\n"
-    "    redis.call('ZREM', z, aor .. '\\n' .. all[j])\n"
-    "    note('D', all[j], all[j + 1])\n"
-    "  end\n"
-    "  redis.call('DEL', h)\n"
-    "end\n"
-    "local nrem, nset, i = tonumber(ARGV[4]), tonumber(ARGV[5]), 6\n"
-    "for k = 1, nrem do\n"
-    "  local c = ARGV[i]\n"
-    "  i = i + 1\n"
-    "  local v = redis.call('HGET', h, c)\n"
-    "  if v then\n"
-    "    redis.call('HDEL', h, c)\n"
-    "    redis.call('ZREM', z, aor .. '\\n' .. c)\n"
-    "    note('D', c, v)\n"
-    "  end\n"
-    "end\n"
-    "for k = 1, nset do\n"
-    "  local c, v, e = ARGV[i], ARGV[i + 1], ARGV[i + 2]\n"
-    "  i = i + 3\n"
-    "  local old = redis.call('HGET', h, c)\n"
-    "  local kind = 'A'\n"
-    "  if old then\n"
-    "    local oe = exp_of(old)\n"
-    "    if oe ~= nil and oe > now then kind = 'R' else note('E', c, old) end\n"
-    "  end\n"
-    "  redis.call('HSET', h, c, v)\n"
-    "  redis.call('ZADD', z, e, aor .. '\\n' .. c)\n"
-    "  note(kind, c, v)\n"
-    "end\n"
-    "return {ev, redis.call('HGETALL', h)}\n";
+static const char update_script[]
+    = LUA_EXP_OF "local h, z, aor, now = KEYS[1], KEYS[2], ARGV[1], tonumber(ARGV[2])\n"
+                 "local ev = {}\n"
+                 "local function note(k, c, v)\n"
+                 "  ev[#ev + 1] = k; ev[#ev + 1] = c; ev[#ev + 1] = v\n"
+                 "end\n"
+                 "if ARGV[3] == '1' then\n"
+                 "  local all = redis.call('HGETALL', h)\n"
+                 "  for j = 1, #all, 2 do\n"
+                 "    redis.call('ZREM', z, aor .. '\\n' .. all[j])\n"
+                 "    note('D', all[j], all[j + 1])\n"
+                 "  end\n"
+                 "  redis.call('DEL', h)\n"
+                 "end\n"
+                 "local nrem, nset, i = tonumber(ARGV[4]), tonumber(ARGV[5]), 6\n"
+                 "for k = 1, nrem do\n"
+                 "  local c = ARGV[i]\n"
+                 "  i = i + 1\n"
+                 "  local v = redis.call('HGET', h, c)\n"
+                 "  if v then\n"
+                 "    redis.call('HDEL', h, c)\n"
+                 "    redis.call('ZREM', z, aor .. '\\n' .. c)\n"
+                 "    note('D', c, v)\n"
+                 "  end\n"
+                 "end\n"
+                 "for k = 1, nset do\n"
+                 "  local c, v, e = ARGV[i], ARGV[i + 1], ARGV[i + 2]\n"
+                 "  i = i + 3\n"
+                 "  local old = redis.call('HGET', h, c)\n"
+                 "  local kind = 'A'\n"
+                 "  if old then\n"
+                 "    local oe = exp_of(old)\n"
+                 "    if oe ~= nil and oe > now then kind = 'R' else note('E', c, old) end\n"
+                 "  end\n"
+                 "  redis.call('HSET', h, c, v)\n"
+                 "  redis.call('ZADD', z, e, aor .. '\\n' .. c)\n"
+                 "  note(kind, c, v)\n"
+                 "end\n"
+                 "return {ev, redis.call('HGETALL', h)}\n";
 
 /*
  * Expiry, atomically.
@@ -148,33 +147,32 @@ static const char update_script[] =
  * expired early).  A value that is not a LocBinding is due by its score.
  * Returns {flat (member, value) of what was deleted, ZCARD, members looked at}.
  */
-static const char expire_script[] =
-    LUA_EXP_OF
-    "local z, now, pfx = KEYS[1], tonumber(ARGV[1]), ARGV[3]\n"
-    "local due = redis.call('ZRANGEBYSCORE', z, '-inf', ARGV[1], 'LIMIT', 0, "
-    "tonumber(ARGV[2]))\n"
-    "local out = {}\n"
-    "for _, m in ipairs(due) do\n"
-    "  redis.call('ZREM', z, m)\n"
-    "  local nl = string.find(m, '\\n', 1, true)\n"
-    "  if nl then\n"
-    "    local h, c = pfx .. string.sub(m, 1, nl - 1), string.sub(m, nl + 1)\n"
-    "    local v = redis.call('HGET', h, c)\n"
-    "    if v then\n"
-    "      local e = exp_of(v)\n"
-    "      if e ~= nil and e > now then\n"
-    "        redis.call('ZADD', z, e, m)\n"
-    "      else\n"
-    "        redis.call('HDEL', h, c)\n"
-    "        out[#out + 1] = m; out[#out + 1] = v\n"
-    "      end\n"
-    "    end\n"
-    "  end\n"
-    "end\n"
-    "return {out, redis.call('ZCARD', z), #due}\n";
+static const char expire_script[]
+    = LUA_EXP_OF "local z, now, pfx = KEYS[1], tonumber(ARGV[1]), ARGV[3]\n"
+                 "local due = redis.call('ZRANGEBYSCORE', z, '-inf', ARGV[1], 'LIMIT', 0, "
+                 "tonumber(ARGV[2]))\n"
+                 "local out = {}\n"
+                 "for _, m in ipairs(due) do\n"
+                 "  redis.call('ZREM', z, m)\n"
+                 "  local nl = string.find(m, '\\n', 1, true)\n"
+                 "  if nl then\n"
+                 "    local h, c = pfx .. string.sub(m, 1, nl - 1), string.sub(m, nl + 1)\n"
+                 "    local v = redis.call('HGET', h, c)\n"
+                 "    if v then\n"
+                 "      local e = exp_of(v)\n"
+                 "      if e ~= nil and e > now then\n"
+                 "        redis.call('ZADD', z, e, m)\n"
+                 "      else\n"
+                 "        redis.call('HDEL', h, c)\n"
+                 "        out[#out + 1] = m; out[#out + 1] = v\n"
+                 "      end\n"
+                 "    end\n"
+                 "  end\n"
+                 "end\n"
+                 "return {out, redis.call('ZCARD', z), #due}\n";
 
 enum { SCRIPT_UPDATE, SCRIPT_EXPIRE, NSCRIPTS };
-static const char *const script_text[NSCRIPTS] = {update_script, expire_script};
+static const char *const script_text[NSCRIPTS] = { update_script, expire_script };
 static char script_sha[NSCRIPTS][41];
 static pthread_once_t script_once = PTHREAD_ONCE_INIT;
 
@@ -184,9 +182,9 @@ script_hash(void)
 	for (int i = 0; i < NSCRIPTS; i++) {
 		unsigned char md[EVP_MAX_MD_SIZE];
 		unsigned int mdlen = 0;
-		if (EVP_Digest(script_text[i], strlen(script_text[i]), md, &mdlen, EVP_sha1(), NULL) !=
-		        1 ||
-		    mdlen != 20) {
+		if (EVP_Digest(script_text[i], strlen(script_text[i]), md, &mdlen, EVP_sha1(), NULL)
+		        != 1
+		    || mdlen != 20) {
 			td_die("SIPR-LOC-SHA1", "cannot compute SHA-1 (OpenSSL)");
 		}
 		for (unsigned j = 0; j < 20; j++) {
@@ -227,10 +225,10 @@ struct loc {
 	pthread_t thr;
 	pthread_mutex_t mu;
 	pthread_cond_t work; /* pending non-empty, or stop */
-	pthread_cond_t nap;  /* stop only: for the writer's timed waits */
+	pthread_cond_t nap; /* stop only: for the writer's timed waits */
 	item *head, *tail;
 	bool stop;
-	td_kv *wkv;        /* writer thread only */
+	td_kv *wkv; /* writer thread only */
 	loc_binding *wbuf; /* writer thread only: DECODE_MAX bindings */
 
 	/* connection pool */
@@ -372,8 +370,8 @@ binding_from(const char *field, size_t flen, const void *val, size_t vlen, loc_b
 	if (m == NULL) {
 		return (false);
 	}
-	bool ok = m->contact != NULL && strlen(m->contact) == flen &&
-	          memcmp(m->contact, field, flen) == 0 && m->transport <= 255;
+	bool ok = m->contact != NULL && strlen(m->contact) == flen
+	    && memcmp(m->contact, field, flen) == 0 && m->transport <= 255;
 	if (ok) {
 		memset(b, 0, sizeof(*b));
 		memcpy(b->contact, field, flen);
@@ -412,8 +410,7 @@ binding_cmp(const void *pa, const void *pb)
  * best cap kept.  Returns how many.
  */
 static int
-decode_all(loc *l, const char *aor, const redisReply *r, int64_t now_us, loc_binding *out,
-    int cap)
+decode_all(loc *l, const char *aor, const redisReply *r, int64_t now_us, loc_binding *out, int cap)
 {
 	int n = 0;
 	if (r == NULL || r->type != REDIS_REPLY_ARRAY) {
@@ -456,7 +453,8 @@ emit(loc *l, loc_event ev, const char *aor, const redisReply *c, const redisRepl
 	if (v->type != REDIS_REPLY_STRING || !binding_from(c->str, c->len, v->str, v->len, &b)) {
 		/* Not decodable: report what is known, the contact. */
 		memset(&b, 0, sizeof(b));
-		memcpy(b.contact, c->str, c->len < sizeof(b.contact) ? c->len : sizeof(b.contact) - 1);
+		memcpy(
+		    b.contact, c->str, c->len < sizeof(b.contact) ? c->len : sizeof(b.contact) - 1);
 	}
 	l->on_event(l->event_arg, ev, aor, &b);
 }
@@ -495,11 +493,11 @@ gate_ok(loc *l)
 static td_kv *
 kv_new(loc *l, int64_t bo_min, int64_t bo_max)
 {
-	return (td_kv_new(&(td_kv_opts){.url = l->redis_url,
+	return (td_kv_new(&(td_kv_opts) { .url = l->redis_url,
 	    .connect_timeout_ms = l->cmd_timeout_ms,
 	    .cmd_timeout_ms = l->cmd_timeout_ms,
 	    .backoff_min_ms = bo_min,
-	    .backoff_max_ms = bo_max}));
+	    .backoff_max_ms = bo_max }));
 }
 
 /*
@@ -578,8 +576,8 @@ run_script(loc *l, td_kv *kv, int which, int argc, const char **argv, const size
 			gate_fail(l);
 			return (NULL);
 		}
-		if (r->type == REDIS_REPLY_ERROR && r->str != NULL &&
-		    strncmp(r->str, "NOSCRIPT", 8) == 0 && attempt == 0) {
+		if (r->type == REDIS_REPLY_ERROR && r->str != NULL
+		    && strncmp(r->str, "NOSCRIPT", 8) == 0 && attempt == 0) {
 			freeReplyObject(r);
 			r = td_kv_cmd(kv, rv, "SCRIPT LOAD %s", script_text[which]);
 			if (r == NULL) {
@@ -665,10 +663,10 @@ complete_ok(loc *l, item *it, const redisReply *r)
 			if (k->type != REDIS_REPLY_STRING || k->len != 1) {
 				continue;
 			}
-			loc_event e = k->str[0] == 'A'   ? LOC_ADDED
-			              : k->str[0] == 'R' ? LOC_REFRESHED
-			              : k->str[0] == 'D' ? LOC_REMOVED
-			                                 : LOC_EXPIRED;
+			loc_event e = k->str[0] == 'A' ? LOC_ADDED
+			    : k->str[0] == 'R'         ? LOC_REFRESHED
+			    : k->str[0] == 'D'         ? LOC_REMOVED
+			                               : LOC_EXPIRED;
 			if (e == LOC_EXPIRED) {
 				atomic_fetch_add(&l->n_expired, 1);
 				td_counter_inc(l->m.expired);
@@ -685,8 +683,9 @@ complete_ok(loc *l, item *it, const redisReply *r)
 static bool
 script_reply_ok(const redisReply *r)
 {
-	return (r->type == REDIS_REPLY_ARRAY && r->elements == 2 &&
-	        r->element[0]->type == REDIS_REPLY_ARRAY && r->element[1]->type == REDIS_REPLY_ARRAY);
+	return (r->type == REDIS_REPLY_ARRAY && r->elements == 2
+	    && r->element[0]->type == REDIS_REPLY_ARRAY
+	    && r->element[1]->type == REDIS_REPLY_ARRAY);
 }
 
 /*
@@ -709,8 +708,8 @@ flush(loc *l, item *list)
 		}
 		n++;
 	}
-	if (l->wait_replicas > 0 &&
-	    redisAppendCommand(c, "WAIT %d %d", l->wait_replicas, l->wait_ms) != REDIS_OK) {
+	if (l->wait_replicas > 0
+	    && redisAppendCommand(c, "WAIT %d %d", l->wait_replicas, l->wait_ms) != REDIS_OK) {
 		td_die("SIPR-LOC-OOM", "hiredis cannot format a command");
 	}
 	td_histogram_observe(l->m.group, (double)n);
@@ -735,7 +734,8 @@ flush(loc *l, item *list)
 					    l->wait_ms);
 				}
 			} else if (!atomic_exchange(&l->replica_ok, true)) {
-				LOG_INFO("SIPR-LOC-REPLICA-OK", "Redis replica confirms updates again");
+				LOG_INFO(
+				    "SIPR-LOC-REPLICA-OK", "Redis replica confirms updates again");
 			}
 			freeReplyObject(r);
 		}
@@ -760,8 +760,9 @@ flush(loc *l, item *list)
 				noscript = again = true;
 			} else if (strncmp(s, "READONLY", 8) == 0) {
 				readonly = again = true;
-			} else if (strncmp(s, "LOADING", 7) == 0 || strncmp(s, "BUSY", 4) == 0 ||
-			           strncmp(s, "TRYAGAIN", 8) == 0 || strncmp(s, "MASTERDOWN", 10) == 0) {
+			} else if (strncmp(s, "LOADING", 7) == 0 || strncmp(s, "BUSY", 4) == 0
+			    || strncmp(s, "TRYAGAIN", 8) == 0
+			    || strncmp(s, "MASTERDOWN", 10) == 0) {
 				again = true;
 			}
 			if (again) {
@@ -769,7 +770,8 @@ flush(loc *l, item *list)
 				*rt = it;
 				rt = &it->next;
 			} else {
-				LOG_WARN("SIPR-LOC-UPDATE-FAIL", "update of %s failed: %s", it->aor, s);
+				LOG_WARN(
+				    "SIPR-LOC-UPDATE-FAIL", "update of %s failed: %s", it->aor, s);
 				count_error(l);
 				fail_items(l, it, TD_EIO);
 			}
@@ -901,26 +903,25 @@ loc_new(const loc_cfg *cfg)
 	pthread_mutex_init(&l->gmu, NULL);
 	td_backoff_init(&l->gbo, 50, 1000);
 
-	l->m.lookups = td_metrics_counter("tandem_sip_location_lookups_total",
-	    "Location lookups (cache or Redis)", "");
-	l->m.hits = td_metrics_counter("tandem_sip_location_cache_hits_total",
-	    "Location lookups answered from the cache", "");
+	l->m.lookups = td_metrics_counter(
+	    "tandem_sip_location_lookups_total", "Location lookups (cache or Redis)", "");
+	l->m.hits = td_metrics_counter(
+	    "tandem_sip_location_cache_hits_total", "Location lookups answered from the cache", "");
 	l->m.errors = td_metrics_counter("tandem_sip_location_redis_errors_total",
 	    "Redis failures of the location service (connect, I/O, error replies)", "");
-	l->m.updates = td_metrics_counter("tandem_sip_location_updates_total",
-	    "Binding updates acknowledged by Redis", "");
+	l->m.updates = td_metrics_counter(
+	    "tandem_sip_location_updates_total", "Binding updates acknowledged by Redis", "");
 	l->m.update_failures = td_metrics_counter("tandem_sip_location_update_failures_total",
 	    "Binding updates that failed (timeout, Redis down, shutdown)", "");
-	l->m.expired = td_metrics_counter("tandem_sip_location_expirations_total",
-	    "Bindings this router expired", "");
+	l->m.expired = td_metrics_counter(
+	    "tandem_sip_location_expirations_total", "Bindings this router expired", "");
 	l->m.malformed = td_metrics_counter("tandem_sip_location_malformed_total",
 	    "Stored values that were not a LocBinding (skipped)", "");
 	l->m.unreplicated = td_metrics_counter("tandem_sip_location_unreplicated_total",
-	    "Updates acknowledged without the replica's confirmation (location.wait_replicas)",
-	    "");
+	    "Updates acknowledged without the replica's confirmation (location.wait_replicas)", "");
 	l->m.bindings = td_metrics_gauge("tandem_sip_location_bindings",
 	    "Bindings in Redis (sampled by the expiry janitor)", "");
-	static const double groups[] = {1, 2, 4, 8, 16, 32, 64, 128, 256, 512};
+	static const double groups[] = { 1, 2, 4, 8, 16, 32, 64, 128, 256, 512 };
 	l->m.group = td_metrics_histogram("tandem_sip_location_write_group_size",
 	    "Updates pipelined per Redis round trip", "", groups, TD_ARRAY_LEN(groups));
 	l->m.update_seconds = td_metrics_histogram("tandem_sip_location_update_seconds",
@@ -1011,8 +1012,9 @@ loc_lookup(loc *l, const char *aor, loc_binding *out, int max, int *n)
 	atomic_fetch_add(&l->n_lookups, 1);
 	td_counter_inc(l->m.lookups);
 	uint64_t gen;
-	if (loc_cache_get(l->cache, a, td_mono_ms(), l->cache_ttl_ms, td_wall_us(), out, max, n,
-	        &gen) >= 0) {
+	if (loc_cache_get(
+	        l->cache, a, td_mono_ms(), l->cache_ttl_ms, td_wall_us(), out, max, n, &gen)
+	    >= 0) {
 		atomic_fetch_add(&l->n_hits, 1);
 		td_counter_inc(l->m.hits);
 		return (TD_OK);
@@ -1033,8 +1035,9 @@ loc_lookup(loc *l, const char *aor, loc_binding *out, int max, int *n)
 		 * nothing (each binding still carries its own expiry); a stale
 		 * negative one is not trusted (the user may have registered).
 		 */
-		if (loc_cache_get(l->cache, a, td_mono_ms(), INT64_MAX / 2, td_wall_us(), out, max, n,
-		        NULL) > 0) {
+		if (loc_cache_get(
+		        l->cache, a, td_mono_ms(), INT64_MAX / 2, td_wall_us(), out, max, n, NULL)
+		    > 0) {
 			rv = TD_OK;
 		} else {
 			*n = 0;
@@ -1062,8 +1065,8 @@ loc_apply(loc *l, const loc_update *u, int64_t timeout_ms, loc_done_fn done, voi
 	it->arg = arg;
 	it->t0_us = td_mono_us();
 	it->deadline_ms = td_mono_ms() + (timeout_ms > 0 ? timeout_ms : l->cmd_timeout_ms);
-	bool bad = aor_norm(u->aor, it->aor) != 0 || u->nset < 0 || u->nset > LOC_MAX_PER_AOR ||
-	           u->nremove < 0 || u->nremove > LOC_MAX_PER_AOR;
+	bool bad = aor_norm(u->aor, it->aor) != 0 || u->nset < 0 || u->nset > LOC_MAX_PER_AOR
+	    || u->nremove < 0 || u->nremove > LOC_MAX_PER_AOR;
 	for (int i = 0; !bad && i < u->nremove; i++) {
 		bad = !contact_ok(u->remove[i]);
 	}
@@ -1071,8 +1074,8 @@ loc_apply(loc *l, const loc_update *u, int64_t timeout_ms, loc_done_fn done, voi
 		bad = !contact_ok(u->set[i].contact);
 	}
 	if (bad) {
-		LOG_WARN("SIPR-LOC-BAD-UPDATE", "invalid location update refused (aor '%.64s')",
-		    u->aor);
+		LOG_WARN(
+		    "SIPR-LOC-BAD-UPDATE", "invalid location update refused (aor '%.64s')", u->aor);
 		atomic_fetch_add(&l->n_update_failures, 1);
 		td_counter_inc(l->m.update_failures);
 		free(it);
@@ -1157,23 +1160,23 @@ loc_expire_tick(loc *l)
 	snprintf(lim, sizeof(lim), "%d", EXPIRE_BATCH);
 	for (int round = 0; round < EXPIRE_ROUNDS; round++) {
 		snprintf(now, sizeof(now), "%lld", (long long)td_wall_us());
-		const char *argv[] = {"EVALSHA", script_sha[SCRIPT_EXPIRE], "1", EXPIRY_KEY, now, lim,
-		    KEY_PREFIX};
+		const char *argv[] = { "EVALSHA", script_sha[SCRIPT_EXPIRE], "1", EXPIRY_KEY, now,
+			lim, KEY_PREFIX };
 		size_t lens[TD_ARRAY_LEN(argv)];
 		for (size_t i = 0; i < TD_ARRAY_LEN(argv); i++) {
 			lens[i] = strlen(argv[i]);
 		}
 		int rv;
-		redisReply *r =
-		    run_script(l, c->kv, SCRIPT_EXPIRE, (int)TD_ARRAY_LEN(argv), argv, lens, &rv);
+		redisReply *r
+		    = run_script(l, c->kv, SCRIPT_EXPIRE, (int)TD_ARRAY_LEN(argv), argv, lens, &rv);
 		if (r == NULL) {
 			count_error(l);
 			break;
 		}
-		if (r->type != REDIS_REPLY_ARRAY || r->elements != 3 ||
-		    r->element[0]->type != REDIS_REPLY_ARRAY ||
-		    r->element[1]->type != REDIS_REPLY_INTEGER ||
-		    r->element[2]->type != REDIS_REPLY_INTEGER) {
+		if (r->type != REDIS_REPLY_ARRAY || r->elements != 3
+		    || r->element[0]->type != REDIS_REPLY_ARRAY
+		    || r->element[1]->type != REDIS_REPLY_INTEGER
+		    || r->element[2]->type != REDIS_REPLY_INTEGER) {
 			LOG_WARN("SIPR-LOC-REDIS", "expiry script: unexpected reply");
 			count_error(l);
 			freeReplyObject(r);
@@ -1188,14 +1191,15 @@ loc_expire_tick(loc *l)
 			const char *nl = memchr(m->str, '\n', m->len);
 			size_t alen = nl ? (size_t)(nl - m->str) : 0;
 			if (nl == NULL || alen >= LOC_MAX_AOR) {
-				continue; /* cannot be ours: the script only deletes "aor\ncontact" */
+				continue; /* cannot be ours: the script only deletes "aor\ncontact"
+				           */
 			}
 			char aor[LOC_MAX_AOR];
 			memcpy(aor, m->str, alen);
 			aor[alen] = '\0';
-			redisReply cr = {.type = REDIS_REPLY_STRING,
-			    .str = (char *)nl + 1,
-			    .len = m->len - alen - 1};
+			redisReply cr = { .type = REDIS_REPLY_STRING,
+				.str = (char *)nl + 1,
+				.len = m->len - alen - 1 };
 			atomic_fetch_add(&l->n_expired, 1);
 			td_counter_inc(l->m.expired);
 			loc_cache_drop(l->cache, aor);
@@ -1256,8 +1260,8 @@ loc_list(loc *l, long limit, json_t **out, char *err, size_t errlen)
 	loc_binding *buf = td_xcalloc(LOC_MAX_PER_AOR, sizeof(loc_binding));
 	int64_t now_us = td_wall_us();
 	for (int round = 0; round < LIST_SCAN_ROUNDS; round++) {
-		redisReply *r = td_kv_cmd(c->kv, &rv, "SCAN %s MATCH %s COUNT 200", cursor,
-		    KEY_PREFIX "*");
+		redisReply *r
+		    = td_kv_cmd(c->kv, &rv, "SCAN %s MATCH %s COUNT 200", cursor, KEY_PREFIX "*");
 		if (r == NULL || (rv = td_kv_reply_err(c->kv, r, err, errlen)) != 0) {
 			if (r == NULL) {
 				snprintf(err, errlen, "redis: %s (%s)", td_strerror(rv),
@@ -1268,9 +1272,9 @@ loc_list(loc *l, long limit, json_t **out, char *err, size_t errlen)
 			}
 			goto fail;
 		}
-		if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
-		    r->element[0]->type != REDIS_REPLY_STRING ||
-		    r->element[1]->type != REDIS_REPLY_ARRAY) {
+		if (r->type != REDIS_REPLY_ARRAY || r->elements != 2
+		    || r->element[0]->type != REDIS_REPLY_STRING
+		    || r->element[1]->type != REDIS_REPLY_ARRAY) {
 			freeReplyObject(r);
 			snprintf(err, errlen, "redis: unexpected SCAN reply");
 			rv = TD_EPROTO;
@@ -1280,8 +1284,8 @@ loc_list(loc *l, long limit, json_t **out, char *err, size_t errlen)
 		const redisReply *keys = r->element[1];
 		for (size_t i = 0; i < keys->elements; i++) {
 			const redisReply *kr = keys->element[i];
-			if (kr->type != REDIS_REPLY_STRING || strcmp(kr->str, EXPIRY_KEY) == 0 ||
-			    kr->len - (sizeof(KEY_PREFIX) - 1) >= LOC_MAX_AOR) {
+			if (kr->type != REDIS_REPLY_STRING || strcmp(kr->str, EXPIRY_KEY) == 0
+			    || kr->len - (sizeof(KEY_PREFIX) - 1) >= LOC_MAX_AOR) {
 				continue;
 			}
 			if (naors >= limit) {
@@ -1305,7 +1309,8 @@ loc_list(loc *l, long limit, json_t **out, char *err, size_t errlen)
 			for (int j = 0; j < n; j++) {
 				json_array_append_new(bs, binding_json(&buf[j], now_us));
 			}
-			json_array_append_new(items, json_pack("{s:s, s:o}", "aor", aor, "bindings", bs));
+			json_array_append_new(
+			    items, json_pack("{s:s, s:o}", "aor", aor, "bindings", bs));
 			naors++;
 			nbind += n;
 		}

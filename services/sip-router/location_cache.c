@@ -12,7 +12,7 @@
 #define NSHARDS 32
 
 typedef struct centry {
-	struct centry *hnext;       /* bucket chain */
+	struct centry *hnext; /* bucket chain */
 	struct centry *prev, *next; /* LRU list, most recent at the head */
 	uint64_t hash;
 	int64_t at_ms; /* when the bindings were read or written (monotonic) */
@@ -25,7 +25,7 @@ typedef struct shard {
 	pthread_mutex_t mu;
 	centry **tab;
 	size_t nbuckets; /* a power of two */
-	centry lru;      /* sentinel */
+	centry lru; /* sentinel */
 	size_t count, cap;
 	uint64_t gen; /* bumped by every put and drop */
 } shard;
@@ -212,8 +212,8 @@ loc_cache_put(loc_cache *c, const char *aor, const loc_binding *b, int n, int64_
 }
 
 void
-loc_cache_put_if(loc_cache *c, const char *aor, const loc_binding *b, int n, int64_t now_ms,
-    uint64_t gen)
+loc_cache_put_if(
+    loc_cache *c, const char *aor, const loc_binding *b, int n, int64_t now_ms, uint64_t gen)
 {
 	uint64_t h = hash_aor(aor);
 	shard *s = shard_of(c, h);

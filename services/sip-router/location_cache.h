@@ -30,8 +30,8 @@ void loc_cache_free(loc_cache *c);
  * filter).  Returns -1 on a miss.  *gen (if not NULL) receives the shard's
  * generation, for a later loc_cache_put_if.
  */
-int loc_cache_get(loc_cache *c, const char *aor, int64_t now_ms, int64_t max_age_ms,
-    int64_t now_us, loc_binding *out, int max, int *n, uint64_t *gen);
+int loc_cache_get(loc_cache *c, const char *aor, int64_t now_ms, int64_t max_age_ms, int64_t now_us,
+    loc_binding *out, int max, int *n, uint64_t *gen);
 
 /*
  * loc_cache_put stores a copy of b[0..n) (already sorted) for aor, replacing
@@ -46,8 +46,8 @@ void loc_cache_put(loc_cache *c, const char *aor, const loc_binding *b, int n, i
  * caller's loc_cache_get): a lookup's Redis read never overwrites a newer
  * update that raced it.
  */
-void loc_cache_put_if(loc_cache *c, const char *aor, const loc_binding *b, int n,
-    int64_t now_ms, uint64_t gen);
+void loc_cache_put_if(
+    loc_cache *c, const char *aor, const loc_binding *b, int n, int64_t now_ms, uint64_t gen);
 
 /* loc_cache_drop forgets aor. */
 void loc_cache_drop(loc_cache *c, const char *aor);

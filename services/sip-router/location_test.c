@@ -13,16 +13,18 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <cmocka.h>
+
+#include <cmocka.h> /* after the four above, which it needs */
+
 #include <errno.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <semaphore.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -46,7 +48,7 @@ static int
 free_port(void)
 {
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 	socklen_t l = sizeof(a);
 	bind(fd, (struct sockaddr *)&a, sizeof(a));
 	getsockname(fd, (struct sockaddr *)&a, &l);
@@ -64,13 +66,24 @@ redis_spawn(void)
 		if (freopen("/dev/null", "w", stdout) == NULL) {
 			_exit(127);
 		}
-		execlp("redis-server", "redis-server", "--port", ps, "--bind", "127.0.0.1", "--save",
-		    "", "--appendonly", "no", (char *)NULL);
+		if (getenv("LOC_BENCH_FSYNC") != NULL) {
+			/* As deployed: every write fsynced before Redis answers. */
+			char dir[] = "/tmp/loc-bench-XXXXXX";
+			if (mkdtemp(dir) == NULL) {
+				_exit(127);
+			}
+			execlp("redis-server", "redis-server", "--port", ps, "--bind", "127.0.0.1",
+			    "--save", "", "--appendonly", "yes", "--appendfsync", "always", "--dir",
+			    dir, (char *)NULL);
+			_exit(127);
+		}
+		execlp("redis-server", "redis-server", "--port", ps, "--bind", "127.0.0.1",
+		    "--save", "", "--appendonly", "no", (char *)NULL);
 		_exit(127);
 	}
 	for (int i = 0; i < 200; i++) {
-		td_kv *k = td_kv_new(&(td_kv_opts){.url = g_url, .backoff_min_ms = 1,
-		                         .backoff_max_ms = 1});
+		td_kv *k = td_kv_new(
+		    &(td_kv_opts) { .url = g_url, .backoff_min_ms = 1, .backoff_max_ms = 1 });
 		int ok = td_kv_ensure(k) == 0;
 		td_kv_free(k);
 		if (ok) {
@@ -124,7 +137,7 @@ stop_redis(void **state)
 static td_kv *
 rconn(void)
 {
-	td_kv *k = td_kv_new(&(td_kv_opts){.url = g_url});
+	td_kv *k = td_kv_new(&(td_kv_opts) { .url = g_url });
 	assert_int_equal(td_kv_ensure(k), 0);
 	return (k);
 }
@@ -241,13 +254,13 @@ evlog_free(evlog *lg)
 static loc *
 mkloc(const char *url, const char *node, int64_t ttl_ms, int timeout_ms, evlog *lg)
 {
-	loc_cfg c = {.redis_url = url,
-	    .node = node,
-	    .cache_ttl_ms = ttl_ms,
-	    .cmd_timeout_ms = timeout_ms,
-	    .group_max = 64,
-	    .on_event = lg ? on_event : NULL,
-	    .event_arg = lg};
+	loc_cfg c = { .redis_url = url,
+		.node = node,
+		.cache_ttl_ms = ttl_ms,
+		.cmd_timeout_ms = timeout_ms,
+		.group_max = 64,
+		.on_event = lg ? on_event : NULL,
+		.event_arg = lg };
 	return (loc_new(&c));
 }
 
@@ -355,7 +368,8 @@ test_roundtrip_all_fields(void **state)
 	snprintf(s->call_id, sizeof(s->call_id), "a84b4c76e66710@pc33");
 	s->cseq = 314159;
 	snprintf(s->user_agent, sizeof(s->user_agent), "Yealink SIP-T46S 66.86.0.15");
-	snprintf(s->instance, sizeof(s->instance), "<urn:uuid:00000000-0000-1000-8000-000A95A0E128>");
+	snprintf(
+	    s->instance, sizeof(s->instance), "<urn:uuid:00000000-0000-1000-8000-000A95A0E128>");
 	s->reg_id = 2;
 	snprintf(s->node, sizeof(s->node), "ignored: the router stamps its own");
 	s->updated_us = 1700000000123456LL;
@@ -387,12 +401,14 @@ test_roundtrip_all_fields(void **state)
 	/* The documented layout. */
 	td_kv *k = rconn();
 	assert_int_equal(rnum(k, "HEXISTS tandem:loc:alice@example.com %s", s->contact), 1);
-	assert_int_equal(rnum(k, "ZSCORE tandem:loc:expiry %b", "alice@example.com\n" "sip:alice@198.51.100.4:5062;transport=tcp;ob",
-	                     strlen("alice@example.com\nsip:alice@198.51.100.4:5062;transport=tcp;ob")),
+	assert_int_equal(
+	    rnum(k, "ZSCORE tandem:loc:expiry %b",
+	        "alice@example.com\n"
+	        "sip:alice@198.51.100.4:5062;transport=tcp;ob",
+	        strlen("alice@example.com\nsip:alice@198.51.100.4:5062;transport=tcp;ob")),
 	    s->expires_us);
 	redisReply *r = rcmd(k, "HGET tandem:loc:alice@example.com %s", s->contact);
-	Tandem__LocBinding *m =
-	    tandem__loc_binding__unpack(NULL, r->len, (const uint8_t *)r->str);
+	Tandem__LocBinding *m = tandem__loc_binding__unpack(NULL, r->len, (const uint8_t *)r->str);
 	assert_non_null(m);
 	assert_string_equal(m->call_id, "a84b4c76e66710@pc33");
 	assert_int_equal(m->expires_us, s->expires_us);
@@ -469,8 +485,8 @@ test_several_contacts_q_order(void **state)
 	waiter w;
 	assert_int_equal(apply_sync(l, u, 5000, &w), 0);
 	assert_int_equal(w.n, 4);
-	const char *want[] = {"sip:bob@192.0.2.2", "sip:bob@192.0.2.3", "sip:bob@192.0.2.1",
-	    "sip:bob@192.0.2.4"};
+	const char *want[] = { "sip:bob@192.0.2.2", "sip:bob@192.0.2.3", "sip:bob@192.0.2.1",
+		"sip:bob@192.0.2.4" };
 	for (int i = 0; i < 4; i++) {
 		assert_string_equal(w.b[i].contact, want[i]);
 	}
@@ -510,8 +526,9 @@ test_refresh_keeps_one(void **state)
 	td_kv *k = rconn();
 	assert_int_equal(rnum(k, "HLEN tandem:loc:carol@example.com"), 1);
 	assert_int_equal(rnum(k, "ZCARD tandem:loc:expiry"), 1);
-	assert_int_equal(rnum(k, "ZSCORE tandem:loc:expiry %b", "carol@example.com\nsip:carol@192.0.2.9",
-	                     strlen("carol@example.com\nsip:carol@192.0.2.9")),
+	assert_int_equal(
+	    rnum(k, "ZSCORE tandem:loc:expiry %b", "carol@example.com\nsip:carol@192.0.2.9",
+	        strlen("carol@example.com\nsip:carol@192.0.2.9")),
 	    u->set[0].expires_us);
 	td_kv_free(k);
 	assert_int_equal(evlog_count(lg, LOC_ADDED), 1);
@@ -580,7 +597,7 @@ test_expiry_events(void **state)
 	loc *l = mkloc(g_url, "n", 5000, 1000, lg);
 	loc_update *u = upd("erin@example.com");
 	u->set[0] = mkb("sip:erin@192.0.2.1", 1000, -1000); /* already due */
-	u->set[1] = mkb("sip:erin@192.0.2.2", 1000, 1000);  /* due in a second */
+	u->set[1] = mkb("sip:erin@192.0.2.2", 1000, 1000); /* due in a second */
 	u->set[2] = mkb("sip:erin@192.0.2.3", 1000, 3600000);
 	u->nset = 3;
 	waiter w;
@@ -661,8 +678,7 @@ static void *
 tick_main(void *arg)
 {
 	ticker *t = arg;
-	while (!atomic_load(t->go)) {
-	}
+	while (!atomic_load(t->go)) { }
 	for (int i = 0; i < t->rounds; i++) {
 		loc_expire_tick(t->l);
 	}
@@ -693,7 +709,7 @@ test_expiry_two_instances_once(void **state)
 		assert_int_equal(w.n, 0);
 	}
 	atomic_bool go = false;
-	ticker ta = {a, &go, 6}, tb = {b, &go, 6};
+	ticker ta = { a, &go, 6 }, tb = { b, &go, 6 };
 	pthread_t t1, t2;
 	pthread_create(&t1, NULL, tick_main, &ta);
 	pthread_create(&t2, NULL, tick_main, &tb);
@@ -705,7 +721,7 @@ test_expiry_two_instances_once(void **state)
 	/* Each binding exactly once, across both instances. */
 	static char seen[NAOR][PER];
 	memset(seen, 0, sizeof(seen));
-	evlog *logs[2] = {la, lb};
+	evlog *logs[2] = { la, lb };
 	for (int x = 0; x < 2; x++) {
 		for (int i = 0; i < logs[x]->n; i++) {
 			evrec *e = &logs[x]->e[i];
@@ -798,8 +814,11 @@ test_cache_bounded(void **state)
 {
 	(void)state;
 	fresh();
-	loc_cfg cfg = {.redis_url = g_url, .node = "n", .cache_ttl_ms = 3600000,
-	    .cmd_timeout_ms = 1000, .cache_max = 64};
+	loc_cfg cfg = { .redis_url = g_url,
+		.node = "n",
+		.cache_ttl_ms = 3600000,
+		.cmd_timeout_ms = 1000,
+		.cache_max = 64 };
 	loc *l = loc_new(&cfg);
 	loc_binding out[2];
 	int n;
@@ -961,7 +980,7 @@ test_callbacks_once_timeout_and_free(void **state)
 	u->nset = 1;
 	/* 10 with a short timeout, 20 that will still be pending at loc_free. */
 	for (int i = 0; i < 30; i++) {
-		tags[i] = (tag){c, i};
+		tags[i] = (tag) { c, i };
 		loc_apply(l, u, i < 10 ? 100 : 600000, on_counted, &tags[i]);
 	}
 	for (int i = 0; i < 500; i++) {
@@ -1000,15 +1019,18 @@ test_garbage_skipped(void **state)
 	loc *l = mkloc(g_url, "n", 0, 1000, lg);
 	set_one(l, "max@example.com", "sip:max@192.0.2.1", 1000, 600000);
 	td_kv *k = rconn();
-	freeReplyObject(rcmd(k, "HSET tandem:loc:max@example.com sip:junk@192.0.2.2 %b", "\xff\xfe garbage", (size_t)10));
-	freeReplyObject(rcmd(k, "HSET tandem:loc:max@example.com sip:empty@192.0.2.3 %b", "", (size_t)0));
+	freeReplyObject(rcmd(k, "HSET tandem:loc:max@example.com sip:junk@192.0.2.2 %b",
+	    "\xff\xfe garbage", (size_t)10));
+	freeReplyObject(
+	    rcmd(k, "HSET tandem:loc:max@example.com sip:empty@192.0.2.3 %b", "", (size_t)0));
 	/* A valid LocBinding, but for another contact than its field. */
 	Tandem__LocBinding m = TANDEM__LOC_BINDING__INIT;
 	m.contact = "sip:other@192.0.2.9";
 	m.expires_us = td_wall_us() + 600000000LL;
 	uint8_t buf[128];
 	size_t len = tandem__loc_binding__pack(&m, buf);
-	freeReplyObject(rcmd(k, "HSET tandem:loc:max@example.com sip:wrong@192.0.2.4 %b", buf, len));
+	freeReplyObject(
+	    rcmd(k, "HSET tandem:loc:max@example.com sip:wrong@192.0.2.4 %b", buf, len));
 	freeReplyObject(rcmd(k, "HSET tandem:loc:nobody@example.com sip:junk@192.0.2.2 x"));
 	loc_binding out[4];
 	int n;
@@ -1140,14 +1162,14 @@ test_concurrent_lookups(void **state)
 		waiter wt;
 		assert_int_equal(apply_sync(w, u, 5000, &wt), 0);
 	}
-	int64_t ttls[2] = {0, 20}; /* always Redis; mostly cache */
+	int64_t ttls[2] = { 0, 20 }; /* always Redis; mostly cache */
 	for (int t = 0; t < 2; t++) {
 		loc *l = mkloc(g_url, "n", ttls[t], 2000, NULL);
 		enum { NT = 8 };
 		looker lk[NT];
 		pthread_t th[NT];
 		for (int i = 0; i < NT; i++) {
-			lk[i] = (looker){l, i + 1, 300, 0, 0};
+			lk[i] = (looker) { l, i + 1, 300, 0, 0 };
 			pthread_create(&th[i], NULL, look_main, &lk[i]);
 		}
 		for (int i = 0; i < NT; i++) {
@@ -1209,7 +1231,7 @@ prod_main(void *arg)
 	for (int i = 0; i < PER_PROD; i++) {
 		memset(u, 0, sizeof(*u));
 		snprintf(u->aor, sizeof(u->aor), "p%d-%d@example.com", p->id, i % 10);
-		ctx[i] = (pctx){p, i, ""};
+		ctx[i] = (pctx) { p, i, "" };
 		snprintf(ctx[i].contact, sizeof(ctx[i].contact), "sip:p%d@192.0.2.%d", p->id, i);
 		u->set[0] = mkb(ctx[i].contact, 1000, 600000);
 		u->nset = 1;
@@ -1234,7 +1256,7 @@ test_pipelined_updates_many_threads(void **state)
 	prod p[NPROD];
 	pthread_t th[NPROD];
 	for (int i = 0; i < NPROD; i++) {
-		p[i] = (prod){l, i, calls, &bad, &done};
+		p[i] = (prod) { l, i, calls, &bad, &done };
 		pthread_create(&th[i], NULL, prod_main, &p[i]);
 	}
 	void *ctxs[NPROD];
@@ -1254,8 +1276,8 @@ test_pipelined_updates_many_threads(void **state)
 	assert_int_equal(rnum(k, "ZCARD tandem:loc:expiry"), NPROD * PER_PROD);
 	for (int i = 0; i < NPROD; i++) {
 		for (int a = 0; a < 10; a++) {
-			assert_int_equal(rnum(k, "HLEN tandem:loc:p%d-%d@example.com", i, a),
-			    PER_PROD / 10);
+			assert_int_equal(
+			    rnum(k, "HLEN tandem:loc:p%d-%d@example.com", i, a), PER_PROD / 10);
 		}
 	}
 	td_kv_free(k);
@@ -1287,19 +1309,20 @@ replica_spawn(int port, char *url, size_t ulen)
 		if (freopen("/dev/null", "w", stdout) == NULL) {
 			_exit(127);
 		}
-		execlp("redis-server", "redis-server", "--port", ps, "--bind", "127.0.0.1", "--save",
-		    "", "--appendonly", "no", "--replicaof", "127.0.0.1", mp, (char *)NULL);
+		execlp("redis-server", "redis-server", "--port", ps, "--bind", "127.0.0.1",
+		    "--save", "", "--appendonly", "no", "--replicaof", "127.0.0.1", mp,
+		    (char *)NULL);
 		_exit(127);
 	}
 	for (int i = 0; i < 400; i++) {
-		td_kv *k = td_kv_new(&(td_kv_opts){.url = url, .backoff_min_ms = 1,
-		                         .backoff_max_ms = 1});
+		td_kv *k = td_kv_new(
+		    &(td_kv_opts) { .url = url, .backoff_min_ms = 1, .backoff_max_ms = 1 });
 		bool up = false;
 		if (td_kv_ensure(k) == 0) {
 			int rv;
 			redisReply *r = td_kv_cmd(k, &rv, "INFO replication");
-			up = r != NULL && r->type == REDIS_REPLY_STRING &&
-			     strstr(r->str, "master_link_status:up") != NULL;
+			up = r != NULL && r->type == REDIS_REPLY_STRING
+			    && strstr(r->str, "master_link_status:up") != NULL;
 			if (r != NULL) {
 				freeReplyObject(r);
 			}
@@ -1324,10 +1347,13 @@ test_replica_wait(void **state)
 	char rurl[64];
 	pid_t rp = g_replica = replica_spawn(free_port(), rurl, sizeof(rurl));
 	assert_true(rp > 0);
-	loc_cfg cfg = {.redis_url = g_url, .node = "n", .cmd_timeout_ms = 2000, .wait_replicas = 1,
-	    .wait_ms = 200};
+	loc_cfg cfg = { .redis_url = g_url,
+		.node = "n",
+		.cmd_timeout_ms = 2000,
+		.wait_replicas = 1,
+		.wait_ms = 200 };
 	loc *l = loc_new(&cfg);
-	td_kv *rk = td_kv_new(&(td_kv_opts){.url = rurl});
+	td_kv *rk = td_kv_new(&(td_kv_opts) { .url = rurl });
 	assert_int_equal(td_kv_ensure(rk), 0);
 	for (int i = 0; i < 20; i++) {
 		char aor[64];
@@ -1432,7 +1458,7 @@ bench_run(loc *l, void *(*fn)(void *), int threads, int per, atomic_int *done)
 	pthread_t th[8];
 	int64_t t0 = td_mono_us();
 	for (int i = 0; i < threads; i++) {
-		w[i] = (bench_w){l, i, per, &inflight, done};
+		w[i] = (bench_w) { l, i, per, &inflight, done };
 		pthread_create(&th[i], NULL, fn, &w[i]);
 	}
 	for (int i = 0; i < threads; i++) {
@@ -1453,12 +1479,24 @@ test_bench(void **state)
 	loc *l = mkloc(g_url, "bench", 0, 5000, NULL);
 	double ups = bench_run(l, bench_apply, 2, 20000, &done);
 	double lr = bench_run(l, bench_lookup, 4, 20000, &done);
+	/* One REGISTER at a time: the latency an update adds to a 200 OK. */
+	loc_update *u = upd("agent0@example.com");
+	u->set[0] = mkb("sip:agent@192.0.2.1:5060", 1000, 3600000);
+	u->nset = 1;
+	waiter w;
+	int64_t t0 = td_mono_us();
+	for (int i = 0; i < 2000; i++) {
+		assert_int_equal(apply_sync(l, u, 5000, &w), 0);
+	}
+	double one_us = (double)(td_mono_us() - t0) / 2000.0;
+	free(u);
 	loc_free(l);
 	l = mkloc(g_url, "bench", 3600000, 5000, NULL);
 	(void)bench_run(l, bench_lookup, 1, 2000, &done); /* warm the cache */
 	double lc = bench_run(l, bench_lookup, 4, 200000, &done);
 	loc_free(l);
 	printf("# updates/s (2 threads, <=512 in flight, group commit): %.0f\n", ups);
+	printf("# one update at a time: %.0f us each\n", one_us);
 	printf("# lookups/s from Redis (4 threads, cache off): %.0f\n", lr);
 	printf("# lookups/s from the cache (4 threads): %.0f\n", lc);
 }
@@ -1467,27 +1505,27 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_roundtrip_all_fields),
-	    cmocka_unit_test(test_aor_normalisation),
-	    cmocka_unit_test(test_several_contacts_q_order),
-	    cmocka_unit_test(test_refresh_keeps_one),
-	    cmocka_unit_test(test_remove_one_and_all),
-	    cmocka_unit_test(test_expiry_events),
-	    cmocka_unit_test(test_expiry_checks_stored_value),
-	    cmocka_unit_test(test_expiry_two_instances_once),
-	    cmocka_unit_test(test_cache_ttl_and_invalidate),
-	    cmocka_unit_test(test_cache_bounded),
-	    cmocka_unit_test(test_garbage_skipped),
-	    cmocka_unit_test(test_list),
-	    cmocka_unit_test(test_concurrent_lookups),
-	    cmocka_unit_test(test_pipelined_updates_many_threads),
-	    cmocka_unit_test(test_callbacks_once_timeout_and_free),
-	    cmocka_unit_test(test_replica_wait),
-	    cmocka_unit_test(test_redis_hung),
-	    cmocka_unit_test(test_redis_killed_and_back),
+		cmocka_unit_test(test_roundtrip_all_fields),
+		cmocka_unit_test(test_aor_normalisation),
+		cmocka_unit_test(test_several_contacts_q_order),
+		cmocka_unit_test(test_refresh_keeps_one),
+		cmocka_unit_test(test_remove_one_and_all),
+		cmocka_unit_test(test_expiry_events),
+		cmocka_unit_test(test_expiry_checks_stored_value),
+		cmocka_unit_test(test_expiry_two_instances_once),
+		cmocka_unit_test(test_cache_ttl_and_invalidate),
+		cmocka_unit_test(test_cache_bounded),
+		cmocka_unit_test(test_garbage_skipped),
+		cmocka_unit_test(test_list),
+		cmocka_unit_test(test_concurrent_lookups),
+		cmocka_unit_test(test_pipelined_updates_many_threads),
+		cmocka_unit_test(test_callbacks_once_timeout_and_free),
+		cmocka_unit_test(test_replica_wait),
+		cmocka_unit_test(test_redis_hung),
+		cmocka_unit_test(test_redis_killed_and_back),
 	};
 	const struct CMUnitTest bench[] = {
-	    cmocka_unit_test(test_bench),
+		cmocka_unit_test(test_bench),
 	};
 	if (getenv("LOC_TEST") != NULL) {
 		cmocka_set_test_filter(getenv("LOC_TEST")); /* e.g. LOC_TEST='test_replica*' */
