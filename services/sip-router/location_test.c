@@ -431,6 +431,36 @@ test_roundtrip_all_fields(void **state)
 	evlog_free(lg);
 }
 
+/* Guarantee 2, the restart half: a new instance finds, serves and expires what the old one wrote.
+ */
+static void
+test_survives_restart(void **state)
+{
+	(void)state;
+	fresh();
+	loc *l = mkloc(g_url, "node-a", 5000, 1000, NULL);
+	set_one(l, "nia@example.com", "sip:nia@192.0.2.1", 1000, 600000);
+	set_one(l, "nia@example.com", "sip:nia@192.0.2.2", 900, 400);
+	loc_free(l);
+	evlog *lg = evlog_new();
+	l = mkloc(g_url, "node-a", 5000, 1000, lg);
+	loc_binding out[4];
+	int n;
+	assert_int_equal(loc_lookup(l, "nia@example.com", out, 4, &n), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(out[0].contact, "sip:nia@192.0.2.1");
+	for (int i = 0; i < 100 && evlog_count(lg, LOC_EXPIRED) == 0; i++) {
+		td_sleep_ms(20);
+		loc_expire_tick(l);
+	}
+	assert_int_equal(evlog_count(lg, LOC_EXPIRED), 1);
+	assert_string_equal(lg->e[0].contact, "sip:nia@192.0.2.2");
+	assert_int_equal(loc_lookup(l, "nia@example.com", out, 4, &n), 0);
+	assert_int_equal(n, 1);
+	loc_free(l);
+	evlog_free(lg);
+}
+
 static void
 test_aor_normalisation(void **state)
 {
@@ -1506,6 +1536,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_roundtrip_all_fields),
+		cmocka_unit_test(test_survives_restart),
 		cmocka_unit_test(test_aor_normalisation),
 		cmocka_unit_test(test_several_contacts_q_order),
 		cmocka_unit_test(test_refresh_keeps_one),
