@@ -229,7 +229,7 @@ struct loc {
 	item *head, *tail;
 	bool stop;
 	td_kv *wkv; /* writer thread only */
-	loc_binding *wbuf; /* writer thread only: DECODE_MAX bindings */
+	loc_binding *wbuf; /* writer thread only: LOC_MAX_PER_AOR bindings */
 
 	/* connection pool */
 	pthread_mutex_t pmu;
@@ -325,10 +325,11 @@ cond_init_mono(pthread_cond_t *cv)
 static void
 note_malformed(loc *l, const char *aor, const char *contact)
 {
-	atomic_fetch_add(&l->n_malformed, 1);
+	uint64_t seen = atomic_fetch_add(&l->n_malformed, 1);
 	td_counter_inc(l->m.malformed);
-	LOG_WARN("SIPR-LOC-MALFORMED", "stored binding of %s (%.120s) is not a LocBinding; skipped",
-	    aor, contact);
+	/* It stays in Redis until expired or removed: warn about the first few only. */
+	TD_LOG_AT(seen < 10 ? TD_LOG_WARN : TD_LOG_DEBUG, "SIPR-LOC-MALFORMED",
+	    "stored binding of %s (%.120s) is not a LocBinding; skipped", aor, contact);
 }
 
 /* ---- encoding ------------------------------------------------------------ */
@@ -405,9 +406,9 @@ binding_cmp(const void *pa, const void *pb)
 }
 
 /*
- * decode_all turns an HGETALL reply into out[0..cap) (cap <= DECODE_MAX):
- * malformed values skipped and counted, expired ones dropped, sorted, the
- * best cap kept.  Returns how many.
+ * decode_all turns an HGETALL reply into out[0..cap): malformed values
+ * skipped and counted, expired ones dropped, sorted, the best cap kept; at
+ * most DECODE_MAX fields looked at.  Returns how many.
  */
 static int
 decode_all(loc *l, const char *aor, const redisReply *r, int64_t now_us, loc_binding *out, int cap)
@@ -416,7 +417,7 @@ decode_all(loc *l, const char *aor, const redisReply *r, int64_t now_us, loc_bin
 	if (r == NULL || r->type != REDIS_REPLY_ARRAY) {
 		return (0);
 	}
-	for (size_t i = 0; i + 1 < r->elements && n < DECODE_MAX; i += 2) {
+	for (size_t i = 0; i + 1 < r->elements && i / 2 < DECODE_MAX; i += 2) {
 		const redisReply *f = r->element[i], *v = r->element[i + 1];
 		if (f->type != REDIS_REPLY_STRING || v->type != REDIS_REPLY_STRING) {
 			continue;
@@ -894,7 +895,7 @@ loc_new(const loc_cfg *cfg)
 	l->on_event = cfg->on_event;
 	l->event_arg = cfg->event_arg;
 	l->cache = loc_cache_new(cfg->cache_max > 0 ? cfg->cache_max : CACHE_MAX_DEFAULT);
-	l->wbuf = td_xcalloc(DECODE_MAX, sizeof(loc_binding));
+	l->wbuf = td_xcalloc(LOC_MAX_PER_AOR, sizeof(loc_binding));
 	pthread_mutex_init(&l->mu, NULL);
 	pthread_cond_init(&l->work, NULL);
 	cond_init_mono(&l->nap);
@@ -979,6 +980,14 @@ lookup_redis(loc *l, const char *aor, loc_binding *buf, int *n)
 	char key[sizeof(KEY_PREFIX) + LOC_MAX_AOR];
 	snprintf(key, sizeof(key), KEY_PREFIX "%s", aor);
 	redisReply *r = td_kv_cmd(c->kv, &rv, "HGETALL %s", key);
+	if (r == NULL && rv == TD_ECONN && td_kv_ensure(c->kv) == 0) {
+		/*
+		 * An idle pooled connection learns that Redis restarted only
+		 * when it is used: one immediate retry on a new connection
+		 * hides that (a timeout is not retried: it already cost one).
+		 */
+		r = td_kv_cmd(c->kv, &rv, "HGETALL %s", key);
+	}
 	if (r == NULL) {
 		gate_fail(l);
 		pool_put(l, c);

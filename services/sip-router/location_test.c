@@ -928,6 +928,14 @@ test_redis_killed_and_back(void **state)
 	loc_stats_get(l, &st);
 	assert_true(st.redis_up);
 	assert_int_equal(st.bindings, 1);
+
+	/* A restart between two lookups is not even seen by the next one. */
+	redis_kill();
+	assert_true(redis_spawn());
+	td_sleep_ms(60); /* past the TTL: the lookup must ask Redis */
+	assert_int_equal(loc_lookup(l, "jo@example.com", out, 4, &n), 0);
+	assert_int_equal(n, 0); /* the restarted Redis is empty (no persistence here) */
+	assert_int_equal(apply_sync(l, u, 10000, &w), 0);
 	free(u);
 	loc_free(l);
 }
