@@ -1022,7 +1022,7 @@ loc_lookup(loc *l, const char *aor, loc_binding *out, int max, int *n)
 	td_counter_inc(l->m.lookups);
 	uint64_t gen;
 	if (loc_cache_get(
-	        l->cache, a, td_mono_ms(), l->cache_ttl_ms, td_wall_us(), out, max, n, &gen)
+	        l->cache, a, td_mono_ms(), l->cache_ttl_ms, td_wall_us(), true, out, max, n, &gen)
 	    >= 0) {
 		atomic_fetch_add(&l->n_hits, 1);
 		td_counter_inc(l->m.hits);
@@ -1044,9 +1044,10 @@ loc_lookup(loc *l, const char *aor, loc_binding *out, int max, int *n)
 		 * nothing (each binding still carries its own expiry); a stale
 		 * negative one is not trusted (the user may have registered).
 		 */
-		if (loc_cache_get(
-		        l->cache, a, td_mono_ms(), INT64_MAX / 2, td_wall_us(), out, max, n, NULL)
-		    > 0) {
+		if (loc_cache_get(l->cache, a, td_mono_ms(), INT64_MAX / 2, td_wall_us(), false,
+		        out, max, n, NULL)
+		        > 0
+		    && *n > 0) {
 			rv = TD_OK;
 		} else {
 			*n = 0;

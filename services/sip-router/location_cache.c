@@ -17,6 +17,7 @@ typedef struct centry {
 	uint64_t hash;
 	int64_t at_ms; /* when the bindings were read or written (monotonic) */
 	int n;
+	int64_t min_exp; /* earliest expires_us of b (INT64_MAX when n == 0) */
 	loc_binding *b; /* n of them (NULL when n == 0) */
 	char aor[LOC_MAX_AOR];
 } centry;
@@ -140,7 +141,7 @@ unlink_entry(loc_cache *c, shard *s, centry *e)
 
 int
 loc_cache_get(loc_cache *c, const char *aor, int64_t now_ms, int64_t max_age_ms, int64_t now_us,
-    loc_binding *out, int max, int *n, uint64_t *gen)
+    bool whole, loc_binding *out, int max, int *n, uint64_t *gen)
 {
 	uint64_t h = hash_aor(aor);
 	shard *s = shard_of(c, h);
@@ -151,7 +152,8 @@ loc_cache_get(loc_cache *c, const char *aor, int64_t now_ms, int64_t max_age_ms,
 		*gen = s->gen;
 	}
 	centry *e = *slot_of(s, h, aor);
-	if (e != NULL && max_age_ms > 0 && now_ms - e->at_ms < max_age_ms) {
+	if (e != NULL && max_age_ms > 0 && now_ms - e->at_ms < max_age_ms
+	    && !(whole && e->min_exp <= now_us)) {
 		held = e->n;
 		for (int i = 0; i < e->n && *n < max; i++) {
 			if (e->b[i].expires_us > now_us) {
@@ -193,9 +195,15 @@ put_locked(loc_cache *c, shard *s, uint64_t h, const char *aor, const loc_bindin
 	free(e->b);
 	e->b = NULL;
 	e->n = n > 0 ? n : 0;
+	e->min_exp = INT64_MAX;
 	if (e->n > 0) {
 		e->b = td_xmalloc((size_t)e->n * sizeof(loc_binding));
 		memcpy(e->b, b, (size_t)e->n * sizeof(loc_binding));
+		for (int i = 0; i < e->n; i++) {
+			if (e->b[i].expires_us < e->min_exp) {
+				e->min_exp = e->b[i].expires_us;
+			}
+		}
 	}
 	e->at_ms = now_ms;
 	s->gen++;

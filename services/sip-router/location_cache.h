@@ -11,6 +11,7 @@
 #ifndef SIP_ROUTER_LOCATION_CACHE_H
 #define SIP_ROUTER_LOCATION_CACHE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -27,11 +28,13 @@ void loc_cache_free(loc_cache *c);
  * (monotonic ms, now_ms; 0 never hits), copies its bindings that are
  * unexpired at now_us (wall µs) into out[0..max), sets *n, and returns how
  * many bindings the entry holds (0 for a negative entry, before the expiry
- * filter).  Returns -1 on a miss.  *gen (if not NULL) receives the shard's
+ * filter).  Returns -1 on a miss; with whole, also when one of the entry's
+ * bindings has expired since (it may have been refreshed elsewhere: ask
+ * Redis rather than answer without it).  *gen (if not NULL) receives the shard's
  * generation, for a later loc_cache_put_if.
  */
 int loc_cache_get(loc_cache *c, const char *aor, int64_t now_ms, int64_t max_age_ms, int64_t now_us,
-    loc_binding *out, int max, int *n, uint64_t *gen);
+    bool whole, loc_binding *out, int max, int *n, uint64_t *gen);
 
 /*
  * loc_cache_put stores a copy of b[0..n) (already sorted) for aor, replacing

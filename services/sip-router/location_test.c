@@ -833,6 +833,18 @@ test_cache_ttl_and_invalidate(void **state)
 	assert_int_equal(n, 1);
 	loc_stats_get(a, &st);
 	assert_int_equal(st.cache_hits, hits + 1);
+
+	/*
+	 * A cached binding that expires is not answered without it: the
+	 * phone may have refreshed it through the other node meanwhile.
+	 */
+	set_one(b, "ivy@example.com", "sip:ivy@192.0.2.1", 1000, 300);
+	assert_int_equal(loc_lookup(a, "ivy@example.com", out, 4, &n), 0);
+	assert_int_equal(n, 1);
+	set_one(b, "ivy@example.com", "sip:ivy@192.0.2.1", 1000, 60000); /* a's entry is now old */
+	td_sleep_ms(350);
+	assert_int_equal(loc_lookup(a, "ivy@example.com", out, 4, &n), 0);
+	assert_int_equal(n, 1);
 	free(u);
 	loc_free(a);
 	loc_free(b);
