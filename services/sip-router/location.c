@@ -891,6 +891,10 @@ loc_new(const loc_cfg *cfg)
 	l->group_max = cfg->group_max > 0 ? cfg->group_max : GROUP_MAX_DEFAULT;
 	l->wait_replicas = cfg->wait_replicas > 0 ? cfg->wait_replicas : 0;
 	l->wait_ms = cfg->wait_ms > 0 ? cfg->wait_ms : 50;
+	if (l->wait_ms > l->cmd_timeout_ms / 2) {
+		/* The WAIT must end well before the socket gives up on its reply. */
+		l->wait_ms = l->cmd_timeout_ms / 2 > 0 ? l->cmd_timeout_ms / 2 : 1;
+	}
 	atomic_store(&l->replica_ok, true);
 	l->on_event = cfg->on_event;
 	l->event_arg = cfg->event_arg;

@@ -67,11 +67,11 @@ typedef struct loc_cfg {
 	const char *redis_url;
 	const char *node;       /* stamped on bindings this router writes */
 	int64_t cache_ttl_ms;   /* how long a looked-up AOR is trusted without Redis */
-	int cmd_timeout_ms;     /* Redis command timeout */
+	int cmd_timeout_ms;     /* Redis command timeout (0 = 1000) */
 	long group_max;         /* most updates pipelined in one write (0 = 64) */
 	long cache_max;         /* most AORs held in the cache (0 = 16384) */
-	int wait_replicas;      /* > 0: each write group also WAITs for this many replicas, */
-	int wait_ms;            /* at most this long (0 = 50); see docs/location-service.md */
+	int wait_replicas;      /* > 0: each write group WAITs for this many replicas ... */
+	int wait_ms;            /* ... this long at most (0 = 50; <= cmd_timeout_ms / 2) */
 	loc_event_fn on_event;  /* may be NULL */
 	void *event_arg;
 } loc_cfg;
