@@ -113,8 +113,9 @@ typedef void (*loc_done_fn)(void *arg, int rv, const loc_binding *now, int n);
 /*
  * loc_apply queues an update (copied) and returns; done follows exactly once:
  * 0 once Redis ran it; TD_ECONN (Redis down) or TD_ETIMEDOUT when it was not
- * acknowledged within timeout_ms (<= 0: cmd_timeout_ms) (it may still have been applied: updates
- * are idempotent, the phone's retry is harmless); TD_ECLOSED from loc_free.
+ * acknowledged within timeout_ms (<= 0: cmd_timeout_ms).  It may still have
+ * been applied: updates are idempotent, the phone's retry is harmless.
+ * TD_ECLOSED from loc_free.
  * An invalid update (bad AOR, counts out of range, an empty or unterminated
  * contact) gets TD_EINVAL at once, on the caller's thread.  Bindings in
  * set are stamped with cfg->node.
