@@ -67,8 +67,11 @@ typedef struct loc_cfg {
 	const char *redis_url;
 	const char *node;       /* stamped on bindings this router writes */
 	int64_t cache_ttl_ms;   /* how long a looked-up AOR is trusted without Redis */
-	int cmd_timeout_ms;     /* Redis command timeout */
-	long group_max;         /* most updates pipelined in one write */
+	int cmd_timeout_ms;     /* Redis command timeout (0 = 1000) */
+	long group_max;         /* most updates pipelined in one write (0 = 64) */
+	long cache_max;         /* most AORs held in the cache (0 = 16384) */
+	int wait_replicas;      /* > 0: each write group WAITs for this many replicas ... */
+	int wait_ms;            /* ... this long at most (0 = 50; <= cmd_timeout_ms / 2) */
 	loc_event_fn on_event;  /* may be NULL */
 	void *event_arg;
 } loc_cfg;
@@ -77,7 +80,11 @@ typedef struct loc loc;
 
 /* loc_new starts the writer thread; Redis may be down (it reconnects). */
 loc *loc_new(const loc_cfg *cfg);
-/* loc_free stops the writer (pending updates complete with TD_ECLOSED). */
+/*
+ * loc_free stops the writer (pending updates complete with TD_ECLOSED, an
+ * in-flight group first gets its reply, bounded by cmd_timeout_ms).  Call it
+ * once no other thread uses l any more.
+ */
 void loc_free(loc *l);
 
 /*
@@ -85,7 +92,13 @@ void loc_free(loc *l);
  * first (then most recently updated), and *n with how many.  From the cache
  * when fresh, else from Redis (blocking, bounded by cmd_timeout_ms).
  * 0 (also with *n == 0); TD_ECONN/TD_ETIMEDOUT when Redis could not be asked
- * and nothing is cached (the caller answers 5xx, not 480).
+ * and nothing is cached (the caller answers 5xx, not 480).  While Redis is
+ * down, a cached entry older than the TTL is still served if it has
+ * bindings (each is still dropped at its own expiry); a cached "none" is
+ * not.  After a failure, lookups fail fast (TD_ECONN, no connect attempt)
+ * for a short backoff (50 ms doubling to 1 s).  TD_EINVAL: aor is not
+ * "user@domain" (shorter than LOC_MAX_AOR, no control bytes).  The domain
+ * part is compared case-insensitively, the user part exactly.
  */
 int loc_lookup(loc *l, const char *aor, loc_binding *out, int max, int *n) TD_MUSTCHECK;
 
@@ -97,24 +110,43 @@ int loc_lookup(loc *l, const char *aor, loc_binding *out, int max, int *n) TD_MU
  */
 typedef void (*loc_done_fn)(void *arg, int rv, const loc_binding *now, int n);
 
-/* loc_apply queues an update (copied) and returns; done follows exactly once. */
+/*
+ * loc_apply queues an update (copied) and returns; done follows exactly once:
+ * 0 once Redis ran it; TD_ECONN (Redis down) or TD_ETIMEDOUT when it was not
+ * acknowledged within timeout_ms (<= 0: cmd_timeout_ms).  It may still have
+ * been applied: updates are idempotent, the phone's retry is harmless.
+ * TD_ECLOSED from loc_free.
+ * An invalid update (bad AOR, counts out of range, an empty or unterminated
+ * contact) gets TD_EINVAL at once, on the caller's thread.  Bindings in
+ * set are stamped with cfg->node.
+ */
 void loc_apply(loc *l, const loc_update *u, int64_t timeout_ms, loc_done_fn done, void *arg);
 
 /*
  * loc_expire_tick removes bindings whose time is up (call about every
  * second).  Removal is atomic in Redis, so when both nodes run it each
- * binding expires once, with one LOC_EXPIRED event.
+ * binding expires once, with one LOC_EXPIRED event.  Bounded: at most 2000
+ * due bindings per call (the rest follow on the next).  Also samples the
+ * bindings gauge.  Blocks for up to cmd_timeout_ms per script run.
  */
 void loc_expire_tick(loc *l);
 
 /* loc_invalidate drops aor from the cache (a peer changed it). */
 void loc_invalidate(loc *l, const char *aor);
 
-/* loc_list: {"aors": N, "bindings": M, "items": [...]} for the CLI, at most limit AORs. */
+/*
+ * loc_list: {"aors": N, "bindings": M, "more": bool, "items": [{"aor": ...,
+ * "bindings": [{"contact", "received", "transport", "expires_in" (s), "q",
+ * "call_id", "cseq", "user_agent", "instance", "reg_id", "node", "updated"}]}]}
+ * for the CLI, at most limit AORs (SCAN: an AOR may appear twice if Redis
+ * rehashes meanwhile).  The caller json_decref()s *out.
+ */
 int loc_list(loc *l, long limit, json_t **out, char *err, size_t errlen) TD_MUSTCHECK;
 
 typedef struct loc_stats {
 	uint64_t lookups, cache_hits, redis_errors, updates, update_failures, expired;
+	uint64_t malformed;    /* stored values that were not a LocBinding (skipped) */
+	uint64_t unreplicated; /* acknowledged without the replica's WAIT (wait_replicas) */
 	uint64_t bindings; /* in Redis, sampled by loc_expire_tick */
 	bool redis_up;
 } loc_stats;
