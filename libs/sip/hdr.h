@@ -168,6 +168,18 @@ int td_sip_delta_seconds(td_sip_str s, uint32_t *v) TD_MUSTCHECK;
 int td_sip_from_tag(const td_sip_msg *m, td_sip_str *tag) TD_MUSTCHECK;
 int td_sip_to_tag(const td_sip_msg *m, td_sip_str *tag) TD_MUSTCHECK;
 
+/*
+ * td_sip_ids: what identifies a message's transaction and dialog, read in
+ * one call.  A field that is absent or malformed is left empty (cseq zeroed):
+ * for a message that passed td_sip_check_* only the To tag can be empty.
+ */
+typedef struct td_sip_ids {
+	td_sip_str call_id, from_tag, to_tag;
+	td_sip_cseq cseq;
+} td_sip_ids;
+
+void td_sip_ids_get(const td_sip_msg *m, td_sip_ids *ids);
+
 /* ---- option tags and other token lists (Require, Supported, Allow...) -- */
 
 /* td_sip_token_next: next token of a comma list; empty header lines are skipped.

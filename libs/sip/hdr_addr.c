@@ -222,6 +222,24 @@ td_sip_to_tag(const td_sip_msg *m, td_sip_str *tag)
 	return (tag_of(m, TD_SIP_H_TO, tag));
 }
 
+void
+td_sip_ids_get(const td_sip_msg *m, td_sip_ids *ids)
+{
+	memset(ids, 0, sizeof(*ids));
+	if (td_sip_callid(m, &ids->call_id) != 0) {
+		ids->call_id = TD_SIP_STR_NULL;
+	}
+	if (tag_of(m, TD_SIP_H_FROM, &ids->from_tag) != 0) {
+		ids->from_tag = TD_SIP_STR_NULL;
+	}
+	if (tag_of(m, TD_SIP_H_TO, &ids->to_tag) != 0) {
+		ids->to_tag = TD_SIP_STR_NULL;
+	}
+	if (td_sip_cseq_get(m, &ids->cseq) != 0) {
+		memset(&ids->cseq, 0, sizeof(ids->cseq));
+	}
+}
+
 static int
 list_next(td_sip_iter *it, unsigned flags, td_sip_addr *a)
 {

@@ -40,6 +40,17 @@ const td_cfg_key router_cfg_keys[] = {
         "how long a source over its limit is ignored"},
     {"sip.max_call_duration", TD_CFG_MS, OFF(max_call_ms), "12h", 60000, 604800000, NULL, 0,
         "a call without BYE is considered ended after this long"},
+    {"sip.txn_linger", TD_CFG_MS, OFF(txn_linger_ms), "5s", 0, 32000, NULL, 0,
+        "how long a finished transaction absorbs retransmissions (UDP); RFC 3261 says up to "
+        "32s, Kamailio uses 5s"},
+    {"sip.invite_timeout", TD_CFG_MS, OFF(invite_timeout_ms), "3m", 10000, 3600000, NULL, 0,
+        "longest an INVITE branch may ring before it is cancelled (Timer C)"},
+    {"sip.failover_timeout", TD_CFG_MS, OFF(fr_timeout_ms), "3s", 200, 32000, NULL, 0,
+        "a FreeSWITCH node or trunk that answers nothing (not even 100 Trying) for this long "
+        "is given up and the next one tried"},
+    {"sip.default_domain", TD_CFG_STR, OFF(default_domain), "", 0, 0, NULL, 0,
+        "domain for requests addressed to one of our IP addresses; empty = the caller's "
+        "From domain"},
     {"sip.server_name", TD_CFG_STR, OFF(server_name), "tandem-sip-router", 0, 0, NULL, 0,
         "Server and User-Agent header value"},
     {"auth.secret", TD_CFG_STR, OFF(auth_secret), NULL, 0, 0, NULL, TD_CFG_SECRET,
@@ -52,10 +63,18 @@ const td_cfg_key router_cfg_keys[] = {
         "Redis holding the registrations (location service)"},
     {"location.cache_ttl", TD_CFG_MS, OFF(loc_cache_ms), "5s", 0, 600000, NULL, 0,
         "how long a looked-up registration is used without asking Redis again"},
+    {"location.wait_replicas", TD_CFG_INT, OFF(loc_wait_replicas), "0", 0, 8, NULL, 0,
+        "> 0: each registration write waits (WAIT) for this many Redis replicas, so a "
+        "failover loses none; the two-node setup uses 1"},
+    {"location.wait_timeout", TD_CFG_MS, OFF(loc_wait_ms), "50ms", 1, 1000, NULL, 0,
+        "longest a registration waits for the replicas (then it is acknowledged anyway "
+        "and counted as unreplicated)"},
     {"pg.dsn", TD_CFG_STR, OFF(pg_dsn), NULL, 0, 0, NULL, 0,
         "PostgreSQL with voip_platform (extensions, users, trunks)"},
     {"routing.reload_interval", TD_CFG_MS, OFF(routing_reload_ms), "5m", 1000, 86400000, NULL,
         0, "full reload of the routing data besides the change notifications"},
+    {"routing.debounce", TD_CFG_MS, OFF(routing_debounce_ms), "200ms", 0, 60000, NULL, 0,
+        "after a change notification, wait this long for more before reloading once"},
     {"fs.nodes", TD_CFG_STR, OFF(fs_nodes), "", 0, 0, NULL, 0,
         "FreeSWITCH pool for queue/ivr/voicemail/conference: sip:HOST:PORT,..."},
     {"fs.strategy", TD_CFG_ENUM, OFF(fs_strategy), "round-robin", 0, 0, router_fs_strategies, 0,

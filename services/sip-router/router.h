@@ -22,14 +22,21 @@ typedef struct router_cfg {
 	long long pike_burst;     /* sip.pike_burst */
 	int64_t pike_block_ms;    /* sip.pike_block */
 	int64_t max_call_ms;      /* sip.max_call_duration */
+	int64_t txn_linger_ms;    /* sip.txn_linger */
+	int64_t invite_timeout_ms;/* sip.invite_timeout (Timer C) */
+	int64_t fr_timeout_ms;    /* sip.failover_timeout */
+	char *default_domain;     /* sip.default_domain */
 	char *server_name;        /* sip.server_name: Server/User-Agent header */
 	char *auth_secret;        /* auth.secret: 64 hex digits, the same on both nodes */
 	int64_t nonce_lifetime_ms;/* auth.nonce_lifetime */
 	char *auth_algorithms;    /* auth.algorithms: "SHA-256,MD5" */
 	char *redis_url;          /* redis.url */
 	int64_t loc_cache_ms;     /* location.cache_ttl */
+	long long loc_wait_replicas; /* location.wait_replicas */
+	int64_t loc_wait_ms;      /* location.wait_timeout */
 	char *pg_dsn;             /* pg.dsn */
 	int64_t routing_reload_ms;/* routing.reload_interval */
+	int64_t routing_debounce_ms; /* routing.debounce */
 	char *fs_nodes;           /* fs.nodes: sip:host:port,... */
 	int fs_strategy;          /* fs.strategy */
 	int64_t fs_probe_ms;      /* fs.probe_interval */

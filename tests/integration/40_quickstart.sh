@@ -9,7 +9,7 @@ harness_init
 
 export TANDEM_STATE=$T/var TANDEM_NO_INSTALL=1
 export TANDEM_PG_PORT=$(free_port) TANDEM_REDIS_PORT=$(free_port)
-export TANDEM_CDR_PORT=$(free_port) TANDEM_API_PORT=$(free_port)
+export TANDEM_CDR_PORT=$(free_port) TANDEM_API_PORT=$(free_port) TANDEM_SIP_PORT=$(free_port)
 fleet_down() { scripts/tandem down >>"$T/log/tandem.log" 2>&1; }
 trap 'fleet_down; harness_cleanup' EXIT
 
@@ -18,10 +18,17 @@ scripts/tandem up >"$T/log/tandem.log" 2>&1 || die "up failed: $(tail -n 20 "$T/
 grep -q "tandem is running" "$T/log/tandem.log" || die "up did not say where things listen"
 grep -q "127.0.0.1:$TANDEM_CDR_PORT/cdr" "$T/log/tandem.log" || die "up did not print the CDR URL"
 status=$(scripts/tandem status 2>&1)
-for d in cdr-writer cdr-collector api-gateway; do
+for d in cdr-writer cdr-collector sip-router api-gateway; do
 	grep -q "== $d" <<<"$status" || die "status lacks $d: $status"
 done
-[ "$(grep -c 'state.*running' <<<"$status")" -ge 3 ] || die "not every daemon is running: $status"
+[ "$(grep -c 'state.*running' <<<"$status")" -ge 4 ] || die "not every daemon is running: $status"
+
+log "a phone account, routed by the sip-router without a restart"
+scripts/tandem add-user 1001 'a secret; with quotes '"'"'' >>"$T/log/tandem.log" 2>&1 || die "add-user failed"
+routes_user() {
+	scripts/tandem ctl sip-router -j route 1001@tandem.local | jq -e '.route.kind == "user"' >/dev/null
+}
+wait_until 10 routes_user || die "1001@tandem.local does not route: $(scripts/tandem ctl sip-router route 1001@tandem.local)"
 
 log "a CDR through the running fleet"
 curl -sf --data-binary @tests/data/freeswitch/json_cdr/cgrates_2018_aleg_answered_compact.json \
