@@ -31,9 +31,6 @@ bool proxy_admit(struct worker *w, const sr_addr *src);
 void proxy_on_msg(struct worker *w, td_sip_msg *m, int frame_rv, const sr_addr *src,
     const sr_addr *local, uint32_t conn_id);
 
-/* proxy_worker_tick: once a second on every worker (housekeeping). */
-void proxy_worker_tick(struct worker *w);
-
 /*
  * proxy_reply_locked answers c's request with status (and extra header
  * lines, each ending in CRLF, or NULL) and a Server header; ctx->lock held,

@@ -106,7 +106,6 @@ worker_main(void *arg)
 		tw_advance(&w->wheel, w->now_ms);
 		if (w->now_ms >= next_sweep) {
 			tp_idle_sweep(r->tp, w, r->cfg->tcp_idle_ms);
-			proxy_worker_tick(w);
 			next_sweep = w->now_ms + 1000;
 		}
 	}
