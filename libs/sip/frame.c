@@ -6,11 +6,17 @@
 
 #include "sip/lex.h"
 
+/*
+ * fail: the framing refuses buf.  m is still indexed as far as the parser
+ * gets (its start line and header lines), so that a server can build the
+ * error response from the request's own Via, From, To, Call-ID and CSeq.
+ */
 static int
 fail(td_sip_msg *m, const char *buf, size_t len, int err, int status, const char *why)
 {
-	m->is_request = !(len >= 4 && (buf[0] | 0x20) == 's' && (buf[1] | 0x20) == 'i'
-	    && (buf[2] | 0x20) == 'p' && buf[3] == '/');
+	if (td_sip_parse(m, buf, len) != 0) {
+		/* whatever could be indexed is; m->is_request is set either way */
+	}
 	m->err_status = status;
 	m->err_reason = why;
 	return (err);

@@ -39,7 +39,9 @@ enum {
  * accepted (0 = no limit).  Returns TD_SIP_FRAME_MSG, TD_SIP_FRAME_PING, or
  * a negative td_err: TD_EPROTO (malformed: answer m->err_status to a
  * request, drop a response), TD_ETOOBIG (len > max or too many headers:
- * 513).  After TD_SIP_FRAME_PING, m is not filled in.  Reentrant.
+ * 513).  After an error m is indexed as far as td_sip_parse gets, so the
+ * answer can be built from the request's own headers.  After
+ * TD_SIP_FRAME_PING, m is not filled in.  Reentrant.
  */
 int td_sip_frame_datagram(td_sip_msg *m, const char *buf, size_t len, size_t max) TD_MUSTCHECK;
 

@@ -13,7 +13,9 @@
 
 #include <cmocka.h>
 
+#include "sip/build.h"
 #include "sip/frame.h"
+#include "sip/hdr.h"
 #include "sip/sip.h"
 #include "util/buf.h"
 
@@ -73,10 +75,18 @@ test_datagram(void **state)
 			assert_string_equal(m.err_reason, cases[i].reason);
 		}
 	}
-	/* size cap */
+	/* size cap: refused, but indexed, so that the 513 can be built from it */
 	td_sip_msg m;
+	memset(&m, 0xa5, sizeof(m)); /* what a stack buffer may hold */
 	assert_int_equal(td_sip_frame_datagram(&m, msg_body, strlen(msg_body), 50), TD_ETOOBIG);
 	assert_int_equal(m.err_status, 513);
+	assert_true(m.is_request);
+	td_sip_via v;
+	assert_int_equal(td_sip_via_top(&m, &v), 0);
+	td_buf rb = TD_BUF_INIT;
+	assert_int_equal(td_sip_build_response(&rb, &m, 513, NULL), 0);
+	assert_memory_equal(rb.data, "SIP/2.0 513 ", 12);
+	td_buf_free(&rb);
 	assert_int_equal(td_sip_frame_datagram(&m, msg_body, strlen(msg_body), strlen(msg_body)),
 	    TD_SIP_FRAME_MSG);
 }
@@ -207,8 +217,11 @@ test_stream_used_and_limits(void **state)
 	char big[600];
 	memset(big, 'a', sizeof(big));
 	memcpy(big, "OPTIONS sip:a@b SIP/2.0\r\nX: ", 28);
+	memset(&m, 0xa5, sizeof(m));
 	assert_int_equal(td_sip_frame_stream(&m, big, sizeof(big), 512, &used), TD_ETOOBIG);
 	assert_int_equal(m.err_status, 513);
+	assert_true(m.is_request);
+	assert_int_equal(m.method_id, TD_SIP_OPTIONS); /* indexed as far as it goes */
 	assert_int_equal(td_sip_frame_stream(&m, big, 500, 512, &used), TD_SIP_FRAME_MORE);
 	const char *cl = HDRS "Content-Length: 4000\r\n\r\n";
 	assert_int_equal(td_sip_frame_stream(&m, cl, strlen(cl), 1024, &used), TD_ETOOBIG);
