@@ -796,7 +796,11 @@ flush(loc *l, item *list)
 	if (io_failed || readonly) {
 		td_kv_reset(l->wkv);
 	}
-	if (retry != NULL) {
+	if (retry != NULL && noscript && strncmp(why, "NOSCRIPT", 8) == 0 && !io_failed &&
+	    !readonly) {
+		/* Redis's script cache is empty (a fresh or restarted Redis): not an error. */
+		LOG_DEBUG("SIPR-LOC-SCRIPT-LOAD", "loading the update script into Redis");
+	} else if (retry != NULL) {
 		count_error(l);
 		LOG_WARN("SIPR-LOC-WRITE-RETRY", "%s; retrying updates until their deadline", why);
 	}
