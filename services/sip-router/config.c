@@ -48,6 +48,9 @@ const td_cfg_key router_cfg_keys[] = {
     {"sip.failover_timeout", TD_CFG_MS, OFF(fr_timeout_ms), "3s", 200, 32000, NULL, 0,
         "a FreeSWITCH node or trunk that answers nothing (not even 100 Trying) for this long "
         "is given up and the next one tried"},
+    {"sip.force_rport", TD_CFG_BOOL, OFF(force_rport), "true", 0, 0, NULL, 0,
+        "answer UDP requests at the port they came from even without ;rport (NAT-friendly, "
+        "Kamailio's force_rport()); false: the Via's port, as RFC 3261 section 18.2.2 says"},
     {"sip.default_domain", TD_CFG_STR, OFF(default_domain), "", 0, 0, NULL, 0,
         "domain for requests addressed to one of our IP addresses; empty = the caller's "
         "From domain"},

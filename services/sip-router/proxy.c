@@ -96,8 +96,10 @@ stateless_reply(worker *w, const td_sip_msg *m, const sr_addr *src, uint32_t con
 	o.to_tag = td_sip_str_c(tag);
 	td_buf b;
 	td_buf_init(&b, 256 * 1024);
+	sr_addr to;
+	txn_reply_addr(r, m, src, &to);
 	if (td_sip_build_response(&b, m, status, &o) == 0) {
-		if (tp_send(r->tp, w, src, conn_id, b.data, b.len) == 0) {
+		if (tp_send(r->tp, w, &to, conn_id, b.data, b.len) == 0) {
 			sr_count_response(&r->m, m->method_id, status);
 		}
 	}

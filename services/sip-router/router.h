@@ -26,6 +26,7 @@ typedef struct router_cfg {
 	int64_t invite_timeout_ms;/* sip.invite_timeout (Timer C) */
 	int64_t fr_timeout_ms;    /* sip.failover_timeout */
 	char *default_domain;     /* sip.default_domain */
+	bool force_rport;         /* sip.force_rport */
 	char *server_name;        /* sip.server_name: Server/User-Agent header */
 	char *auth_secret;        /* auth.secret: 64 hex digits, the same on both nodes */
 	int64_t nonce_lifetime_ms;/* auth.nonce_lifetime */

@@ -221,6 +221,23 @@ method_class(td_sip_method m)
 	return (m == TD_SIP_INVITE ? 'I' : m == TD_SIP_CANCEL ? 'C' : 'N');
 }
 
+void
+txn_reply_addr(const sr *r, const td_sip_msg *m, const sr_addr *src, sr_addr *out)
+{
+	*out = *src;
+	td_sip_via v;
+	if (src->proto == SR_TCP || r->cfg->force_rport || td_sip_via_top(m, &v) != 0 ||
+	    v.has_rport) {
+		return;
+	}
+	uint16_t port = v.port ? v.port : 5060;
+	if (out->u.sa.sa_family == AF_INET6) {
+		out->u.in6.sin6_port = htons(port);
+	} else {
+		out->u.in.sin_port = htons(port);
+	}
+}
+
 /* ---- contexts ---------------------------------------------------------------------------- */
 
 ctx *
@@ -237,6 +254,7 @@ ctx_new(sr *r, ctx_kind kind, const td_sip_msg *m, const char *key, const sr_add
 	c->req = td_xstrndup(m->buf, m->len);
 	c->req_len = m->len;
 	c->src = *src;
+	txn_reply_addr(r, m, src, &c->reply_to);
 	if (local != NULL) {
 		c->local = *local;
 	}
@@ -408,7 +426,7 @@ txn_send_response_locked(ctx *c, worker *w, const char *buf, size_t len, int sta
 	if (c->state == SRV_ACCEPTED && (status < 200 || status >= 300)) {
 		return; /* after a 2xx only more 2xx pass (forked answers) */
 	}
-	send_bytes(c, w, &c->src, c->conn_id, buf, len);
+	send_bytes(c, w, &c->reply_to, c->conn_id, buf, len);
 	if (status < 200) {
 		c->state = SRV_PROCEEDING;
 		store_response(c, buf, len, status);
@@ -466,7 +484,7 @@ txn_on_retransmission_locked(ctx *c, worker *w)
 {
 	td_counter_inc(c->r->m.retransmissions);
 	if (c->resp != NULL && c->state != SRV_TERMINATED) {
-		send_bytes(c, w, &c->src, c->conn_id, c->resp, c->resp_len);
+		send_bytes(c, w, &c->reply_to, c->conn_id, c->resp, c->resp_len);
 	}
 }
 
@@ -652,7 +670,7 @@ on_timer(void *arg, uint32_t a, uint32_t gen, bool fired)
 	switch (type) {
 	case TM_G:
 		if (gen == c->gen && c->state == SRV_COMPLETED && c->resp != NULL) {
-			send_bytes(c, w, &c->src, c->conn_id, c->resp, c->resp_len);
+			send_bytes(c, w, &c->reply_to, c->conn_id, c->resp, c->resp_len);
 			c->retx_ms = c->retx_ms * 2 > TXN_T2_MS ? TXN_T2_MS : c->retx_ms * 2;
 			arm(c, w, TM_G, -1, c->retx_ms, c->gen);
 		}

@@ -97,6 +97,7 @@ typedef struct ctx {
 	char *req;                  /* the request as received */
 	size_t req_len;
 	sr_addr src, local;
+	sr_addr reply_to;           /* where responses go (txn_reply_addr) */
 	uint32_t conn_id;
 	srv_state state;
 	uint32_t gen;
@@ -131,6 +132,14 @@ long txn_count(txn_table *t);
 
 /* txn_server_key: the matching key of a request (ACK keyed as its INVITE).  0 or TD_EPROTO. */
 int txn_server_key(const td_sip_msg *m, char *out, size_t cap) TD_MUSTCHECK;
+
+/*
+ * txn_reply_addr: where responses to request m from src go (RFC 3261
+ * §18.2.2, RFC 3581).  Over TCP, and over UDP when the top Via has ;rport
+ * or sip.force_rport is on: the source address and port.  Otherwise the
+ * source address with the Via's sent-by port (5060 if none).
+ */
+void txn_reply_addr(const struct sr *r, const td_sip_msg *m, const sr_addr *src, sr_addr *out);
 
 /* ---- contexts -------------------------------------------------------------------- */
 

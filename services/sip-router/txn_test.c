@@ -229,6 +229,50 @@ test_server_keys(void **state)
 	free(inv2);
 }
 
+static void
+test_reply_address(void **state)
+{
+	env *e = *state;
+	const char *norport = "OPTIONS sip:x@example.com SIP/2.0\r\n"
+	                      "Via: SIP/2.0/UDP 192.0.2.1:5070;branch=z9hG4bKra\r\n"
+	                      "From: <sip:a@example.com>;tag=1\r\nTo: <sip:x@example.com>\r\n"
+	                      "Call-ID: ra\r\nCSeq: 1 OPTIONS\r\n\r\n";
+	const char *rport = "OPTIONS sip:x@example.com SIP/2.0\r\n"
+	                    "Via: SIP/2.0/UDP 192.0.2.1;rport;branch=z9hG4bKrb\r\n"
+	                    "From: <sip:a@example.com>;tag=1\r\nTo: <sip:x@example.com>\r\n"
+	                    "Call-ID: rb\r\nCSeq: 1 OPTIONS\r\n\r\n";
+	const char *noport = "OPTIONS sip:x@example.com SIP/2.0\r\n"
+	                     "Via: SIP/2.0/UDP host.example.com;branch=z9hG4bKrc\r\n"
+	                     "From: <sip:a@example.com>;tag=1\r\nTo: <sip:x@example.com>\r\n"
+	                     "Call-ID: rc\r\nCSeq: 1 OPTIONS\r\n\r\n";
+	sr_addr src, to;
+	assert_int_equal(sr_addr_parse(&src, "203.0.113.9", 11, 40000, SR_UDP), 0);
+	td_sip_msg m;
+	char out[64];
+	/* RFC 3261 §18.2.2: the source address, the Via's port */
+	e->cfg.force_rport = false;
+	assert_int_equal(td_sip_parse(&m, norport, strlen(norport)), 0);
+	txn_reply_addr(&e->r, &m, &src, &to);
+	assert_string_equal(sr_addr_fmt(&to, out, sizeof(out)), "203.0.113.9:5070");
+	assert_int_equal(td_sip_parse(&m, noport, strlen(noport)), 0);
+	txn_reply_addr(&e->r, &m, &src, &to);
+	assert_string_equal(sr_addr_fmt(&to, out, sizeof(out)), "203.0.113.9:5060");
+	/* RFC 3581: ;rport asks for the source port */
+	assert_int_equal(td_sip_parse(&m, rport, strlen(rport)), 0);
+	txn_reply_addr(&e->r, &m, &src, &to);
+	assert_string_equal(sr_addr_fmt(&to, out, sizeof(out)), "203.0.113.9:40000");
+	/* sip.force_rport: always the source */
+	e->cfg.force_rport = true;
+	assert_int_equal(td_sip_parse(&m, norport, strlen(norport)), 0);
+	txn_reply_addr(&e->r, &m, &src, &to);
+	assert_string_equal(sr_addr_fmt(&to, out, sizeof(out)), "203.0.113.9:40000");
+	/* TCP: the connection, always */
+	e->cfg.force_rport = false;
+	src.proto = SR_TCP;
+	txn_reply_addr(&e->r, &m, &src, &to);
+	assert_string_equal(sr_addr_fmt(&to, out, sizeof(out)), "203.0.113.9:40000");
+}
+
 /* ---- INVITE server transaction --------------------------------------------------------- */
 
 static void
@@ -628,6 +672,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_server_keys, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_reply_address, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_invite_server_non2xx_until_ack, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_invite_server_timer_h, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_invite_server_2xx_accepted, setup, teardown),
