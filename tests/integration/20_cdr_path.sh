@@ -17,23 +17,7 @@ API_PORT=$(free_port)
 CDR_URL=http://127.0.0.1:$CDR_PORT/cdr
 API=http://127.0.0.1:$API_PORT
 
-daemon_conf cdr-writer <<EOF
-[redis]
-url = $REDIS_URL
-[pg]
-dsn = $PG_DSN
-[batch]
-wait = 5ms
-EOF
 ROUTER_PUB=ipc://$T/run/fake-router.pub
-daemon_conf cdr-collector <<EOF
-[http]
-listen = 127.0.0.1:$CDR_PORT
-[redis]
-url = $REDIS_URL
-[bus]
-subscribe = $ROUTER_PUB
-EOF
 daemon_conf api-gateway <<EOF
 [http]
 listen = 127.0.0.1:$API_PORT
@@ -42,8 +26,7 @@ dsn = $PG_DSN
 [fleet]
 members = cdr-collector,cdr-writer
 EOF
-start_daemon cdr-writer
-start_daemon cdr-collector
+start_cdr_path "$(printf '[batch]\nwait = 5ms')" "$(printf '[bus]\nsubscribe = %s' "$ROUTER_PUB")"
 start_daemon api-gateway
 
 post() { # FILE ENCODING -> HTTP status

@@ -14,25 +14,7 @@ migrate
 # 20,000 CDRs at 800/s take 25 s, long enough for four rounds of every fault.
 COUNT=${FAULT_CDRS:-20000}
 RATE=${FAULT_RATE:-800}
-CDR_PORT=$(free_port)
-daemon_conf cdr-writer <<EOF
-[redis]
-url = $REDIS_URL
-[pg]
-dsn = $PG_DSN
-[writer]
-workers = 2
-EOF
-daemon_conf cdr-collector <<EOF
-[http]
-listen = 127.0.0.1:$CDR_PORT
-[redis]
-url = $REDIS_URL
-[enqueue]
-timeout = 2s
-EOF
-start_daemon cdr-writer
-start_daemon cdr-collector
+start_cdr_path "$(printf '[writer]\nworkers = 2')" "$(printf '[enqueue]\ntimeout = 2s')"
 
 log "streaming $COUNT CDRs"
 "$BIN/cdr-load" post --url "http://127.0.0.1:$CDR_PORT/cdr" \

@@ -7,6 +7,7 @@
 #   harness_init                  temp folder $T, cleanup trap
 #   start_pg; start_redis; migrate
 #   daemon_conf cdr-writer <<EOF ... EOF     writes $T/etc/cdr-writer.conf
+#   start_cdr_path [WRITER_EXTRA [COLLECTOR_EXTRA]]   cdr-writer + cdr-collector (on $CDR_PORT)
 #   start_daemon cdr-writer       waits until it answers `status`
 #   ctl cdr-writer stats          its CLI against the running daemon
 #   kill9_daemon cdr-writer; stop_daemon cdr-writer
@@ -128,6 +129,19 @@ daemon_conf() {
 		printf '[node]\nname = test\n[run]\ndir = %s/run\n[log]\nlevel = debug\n' "$T"
 		cat
 	} >"$T/etc/$name.conf"
+}
+
+# start_cdr_path [WRITER_EXTRA [COLLECTOR_EXTRA]]: cdr-writer and cdr-collector
+# on the harness's Redis and PostgreSQL, the collector's HTTP on $CDR_PORT
+# (a free port if unset); extra config lines (sections included) for each.
+start_cdr_path() {
+	CDR_PORT=${CDR_PORT:-$(free_port)}
+	printf '[redis]\nurl = %s\n[pg]\ndsn = %s\n%s\n' "$REDIS_URL" "$PG_DSN" "${1:-}" |
+		daemon_conf cdr-writer
+	printf '[http]\nlisten = 127.0.0.1:%s\n[redis]\nurl = %s\n%s\n' "$CDR_PORT" "$REDIS_URL" \
+		"${2:-}" | daemon_conf cdr-collector
+	start_daemon cdr-writer
+	start_daemon cdr-collector
 }
 
 start_daemon() {
