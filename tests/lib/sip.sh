@@ -26,7 +26,8 @@
 # (SIPP_TIMEOUT seconds, default 60, with -timeout_error so that hitting it
 # fails the run) and a receive timeout (SIPP_RECV_TIMEOUT ms, default
 # 10000).  Its files are $T/log/sipp-RUN.{out,err,csv,screen}; RUN is
-# NAME-<n>, n counting the runs of this test (SIPP_LAST holds the last one).
+# NAME-<n>, n counting the runs of this test (SIPP_LAST holds the last one,
+# SIPP_LAST_CMD its command line; every command goes to $T/log/sipp-commands.txt).
 #
 # Keys the scenarios use (-key): domain (SIP_DOMAIN, default lab.test),
 # expires (SIP_EXPIRES, 3600), from_domain (SIP_FROM_DOMAIN, trunk.test, a
@@ -43,7 +44,10 @@ SIP_FROM_DOMAIN=${SIP_FROM_DOMAIN:-trunk.test}
 SIPP_TIMEOUT=${SIPP_TIMEOUT:-60}
 SIPP_RECV_TIMEOUT=${SIPP_RECV_TIMEOUT:-10000}
 SIPP_LAST=""
+SIPP_LAST_CMD=""
+SIPP_UAS_CMD=""
 SIPP_RUNS=0
+KAMAILIO_CMD=""
 declare -A SIPP_UAS_PID=() SIPP_UAS_RUN=()
 KAMAILIO_PID=""
 KAMAILIO_KIDS=""
@@ -161,9 +165,14 @@ sipp_run() {
 		svc=$(_opt_val -s "$@")
 		args+=(-auth_uri "${svc:+$svc@}$SIP_DOMAIN")
 	fi
-	local rc
+	local rc limit
+	SIPP_LAST_CMD="sipp $target -sf ${sf#"$ROOT"/} ${args[*]} -timeout_error $*"
+	echo "$SIPP_LAST_CMD" >>"$T/log/sipp-commands.txt"
 	# the outer timeout is a last resort if SIPp itself hangs
-	timeout -k 5 $((${SIPP_TIMEOUT%s} + 30)) \
+	limit=$(_opt_val -timeout "${args[@]}" "$@")
+	limit=${limit%s}
+	case $limit in '' | *[!0-9]*) limit=${SIPP_TIMEOUT%s} ;; esac
+	timeout -k 5 $((limit + 30)) \
 		sipp "$target" -sf "$sf" "${args[@]}" -timeout_error "$@" \
 		>"$T/log/sipp-$run.out" 2>&1
 	rc=$?
@@ -244,12 +253,15 @@ sipp_uas_start() {
 	local sf=$name
 	[ -f "$sf" ] || sf=$SIP_SCENARIOS/$name.xml
 	[ -f "$sf" ] || die "no SIPp scenario $name"
+	SIPP_RUNS=$((SIPP_RUNS + 1))
 	local run
-	run=uas-$(basename "$name" .xml)-$port
+	run=uas-$(basename "$name" .xml)-$port-$SIPP_RUNS
 	local -a args
 	mapfile -t args < <(_sipp_args "$run")
 	_has_opt -m "$@" || args+=(-m 1000000)
 	_has_opt -timeout "$@" || args+=(-timeout "${SIPP_UAS_TIMEOUT:-600}s")
+	SIPP_UAS_CMD="sipp -sf ${sf#"$ROOT"/} -i $ip -p $port ${args[*]} $*"
+	echo "$SIPP_UAS_CMD" >>"$T/log/sipp-commands.txt"
 	sipp -sf "$sf" -i "$ip" -p "$port" "${args[@]}" "$@" >"$T/log/sipp-$run.out" 2>&1 &
 	SIPP_UAS_PID[$port]=$!
 	SIPP_UAS_RUN[$port]=$run
@@ -321,6 +333,7 @@ kamailio_start() {
 	local dir=$T/kamailio
 	mkdir -p "$dir/run"
 	kamailio_db "$dir/db" "$csv"
+	KAMAILIO_CMD="kamailio -f bench/sip/kamailio.cfg -DD -E -A DBTEXT_DIR=\"text://$dir/db\" -A SIP_DOMAIN=\"$SIP_DOMAIN\" -l udp:$ip:$port -l tcp:$ip:$port -m ${KAMAILIO_SHM:-256} -M ${KAMAILIO_PKG:-16} -Y $dir/run -w $dir -P $dir/run/kamailio.pid $*"
 	kamailio -f "$ROOT/bench/sip/kamailio.cfg" -DD -E \
 		-A "DBTEXT_DIR=\"text://$dir/db\"" -A "SIP_DOMAIN=\"$SIP_DOMAIN\"" \
 		-l "udp:$ip:$port" -l "tcp:$ip:$port" \
