@@ -75,10 +75,10 @@ sip_cleanup() {
 
 # _sip_kill PID: TERM, up to 5 s, then KILL.  Only for processes we started.
 _sip_kill() {
-	local pid=$1 i
+	local pid=$1
 	kill -0 "$pid" 2>/dev/null || return 0
 	kill -TERM "$pid" 2>/dev/null
-	for i in $(seq 1 50); do
+	for _ in $(seq 1 50); do
 		kill -0 "$pid" 2>/dev/null || break
 		sleep 0.1
 	done
@@ -222,7 +222,7 @@ assert_sipp() {
 	sipp_run "$name" "$target" -m "$n" "$@"
 	rc=$?
 	if [ $rc -ne 0 ] || [ "$(sipp_ok)" != "$n" ] || [ "$(sipp_failed)" != 0 ]; then
-		sipp_show_errors
+		sipp_show_errors "$SIPP_LAST"
 		die "$name: expected $n successful calls and exit 0, got exit $rc, $(sipp_ok) ok, $(sipp_failed) failed"
 	fi
 	log "ok: $name: $n of $n calls successful"
@@ -273,10 +273,10 @@ sipp_uas_start() {
 # to SIPP_UAS_STOP_WAIT seconds (default 10), then TERM/KILL.  Returns
 # SIPp's exit status when it ended by itself, 1 otherwise.
 sipp_uas_stop() {
-	local port=$1 pid=${SIPP_UAS_PID[$1]:-} i rc=1
+	local port=$1 pid=${SIPP_UAS_PID[$1]:-} rc=1
 	[ -n "$pid" ] || return 0
 	kill -USR1 "$pid" 2>/dev/null
-	for i in $(seq 1 $((${SIPP_UAS_STOP_WAIT:-10} * 10))); do
+	for _ in $(seq 1 $((${SIPP_UAS_STOP_WAIT:-10} * 10))); do
 		kill -0 "$pid" 2>/dev/null || break
 		sleep 0.1
 	done
@@ -333,6 +333,7 @@ kamailio_start() {
 	local dir=$T/kamailio
 	mkdir -p "$dir/run"
 	kamailio_db "$dir/db" "$csv"
+	# shellcheck disable=SC2034 # for reports (bench/sip/run.sh)
 	KAMAILIO_CMD="kamailio -f bench/sip/kamailio.cfg -DD -E -A DBTEXT_DIR=\"text://$dir/db\" -A SIP_DOMAIN=\"$SIP_DOMAIN\" -l udp:$ip:$port -l tcp:$ip:$port -m ${KAMAILIO_SHM:-256} -M ${KAMAILIO_PKG:-16} -Y $dir/run -w $dir -P $dir/run/kamailio.pid $*"
 	kamailio -f "$ROOT/bench/sip/kamailio.cfg" -DD -E \
 		-A "DBTEXT_DIR=\"text://$dir/db\"" -A "SIP_DOMAIN=\"$SIP_DOMAIN\"" \
