@@ -40,7 +40,7 @@
 # (-timeout); the whole run takes about 5 minutes per target.  Knobs
 # (environment): BENCH_USERS=1000 BENCH_STEP_S=6 BENCH_GAP_S=3
 # BENCH_REG_RATES="1000 2000 4000 6000 8000 10000 12000 16000"
-# BENCH_CALL_RATES="250 500 1000 1500 2000 2500 3000"
+# BENCH_CALL_RATES="250 500 1000 2000 2500 3000 3500 4000 5000"
 # BENCH_CALL_HOLD_MS=1000 BENCH_CPU_CALL_RATE=500 BENCH_CPU_CALL_S=20
 # BENCH_CPU_REG_RATE=1000 BENCH_CPU_REG_S=20
 # BENCH_HOLD_CALLS=20000 BENCH_HOLD_RATE=500 BENCH_HOLD_PLATEAU_S=15
@@ -55,7 +55,7 @@ USERS=${BENCH_USERS:-1000}
 STEP_S=${BENCH_STEP_S:-6}
 GAP_S=${BENCH_GAP_S:-3}
 REG_RATES=${BENCH_REG_RATES:-1000 2000 4000 6000 8000 10000 12000 16000}
-CALL_RATES=${BENCH_CALL_RATES:-250 500 1000 1500 2000 2500 3000}
+CALL_RATES=${BENCH_CALL_RATES:-250 500 1000 2000 2500 3000 3500 4000 5000}
 CALL_HOLD_MS=${BENCH_CALL_HOLD_MS:-1000}
 CPU_CALL_RATE=${BENCH_CPU_CALL_RATE:-500}
 CPU_CALL_S=${BENCH_CPU_CALL_S:-20}
@@ -109,7 +109,7 @@ alive_kamailio() { kamailio_alive; }
 # their HA1s; daemon_conf sip-router; start_daemon sip-router), then
 # sip_options "$TARGET_IP" "$TARGET_PORT" must succeed.
 start_tandem() {
-	echo "tandem: not yet (services/sip-router does not exist on this branch)"
+	echo "not yet: services/sip-router does not exist on this branch"
 	return 77
 }
 stop_tandem() { stop_daemon sip-router 2>/dev/null; }
@@ -379,7 +379,7 @@ report() {
 	echo "| target processes counted | $(for t in "${all[@]}"; do printf '%s | ' "$(col "$t" procs)"; done)"
 	echo
 	for t in "${all[@]}"; do
-		[ "${R[$t.state]:-}" = pending ] && echo "$t: pending: ${R[$t.why]}" && echo
+		[ "${R[$t.state]:-}" = pending ] && echo "$t pending: ${R[$t.why]}" && echo
 	done
 	echo "Machine: $(nproc) CPUs ($(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -n 1)),"
 	echo "$(awk '/MemTotal/ {printf "%d GB", $2 / 1048576}' /proc/meminfo) RAM, Debian $(cat /etc/debian_version), Linux $(uname -r);"
