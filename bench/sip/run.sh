@@ -354,13 +354,13 @@ ELAPSED=$((SECONDS - T0))
 
 # ---- the report -------------------------------------------------------------------
 
-col() { # TARGET KEY: the value, or "pending"
+col() { # TARGET KEY: the value, "pending" (could not start yet) or "not run"
 	local tgt=$1 key=$2
-	if [ "${R[$tgt.state]:-}" != measured ]; then
-		echo "pending"
-	else
-		echo "${R[$tgt.$key]:--}"
-	fi
+	case ${R[$tgt.state]:-} in
+	measured) echo "${R[$tgt.$key]:--}" ;;
+	pending) echo "pending" ;;
+	*) echo "not run" ;;
+	esac
 }
 
 report() {
