@@ -278,12 +278,14 @@ td_sip_build_forward(td_buf *b, const td_sip_msg *req, const td_sip_fwd_opts *o)
 	td_buf_putc(b, ' ');
 	put(b, ruri);
 	td_buf_puts(b, " SIP/2.0\r\n");
-	put_our_via(b, o->via_transport, o->via_sent_by, o->branch, o->via_rport);
+	/* Record-Route first, so that our Via stays next to the others (UAs that
+	 * copy "the Via lines" as one block, like SIPp's regexps, rely on it). */
 	if (o->record_route.n > 0) {
 		td_buf_puts(b, "Record-Route: <");
 		put(b, o->record_route);
 		td_buf_puts(b, ">\r\n");
 	}
+	put_our_via(b, o->via_transport, o->via_sent_by, o->branch, o->via_rport);
 	bool first_via = true, first_route = true, mf_done = false;
 	for (uint16_t i = 0; i < req->nhdrs; i++) {
 		const td_sip_hdr *h = &req->hdrs[i];

@@ -232,6 +232,9 @@ test_forward(void **state)
 	assert_str(v.branch, "z9hG4bK776asdhds");
 	assert_str(v.received, "198.51.100.7");
 	assert_int_equal(td_sip_via_next(&it, &v), 0);
+	/* our Via right above the request's own: the Via lines stay one block */
+	const td_sip_hdr *v0 = td_sip_hdr_first(&out, TD_SIP_H_VIA);
+	assert_int_equal(v0[1].type, TD_SIP_H_VIA);
 
 	/* our Record-Route above the existing one */
 	td_sip_addr a;
