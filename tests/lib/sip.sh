@@ -8,6 +8,7 @@
 #   sip_init                                 harness_init + stops SIPp/Kamailio on exit
 #   users_csv FILE FIRST LAST PASSWORD       SIPp injection CSV "user;password;auth;badauth"
 #                                            (%u in PASSWORD = the user: 'pw-%u')
+#   user_csv USER                            a CSV with one user of $T/users.csv (prints the path)
 #   sipp_run NAME TARGET [sipp args]         tests/sip/scenarios/NAME.xml against
 #                                            TARGET (ip:port); returns sipp's status
 #   sipp_stat FIELD [RUN]                    a final statistic of a run (default: the
@@ -104,6 +105,13 @@ users_csv() {
 			printf "%s;%s;[authentication username=%s password=%s];[authentication username=%s password=%s-wrong]\n", u, p, u, p, u, p
 		}
 	}' >"$file"
+}
+
+# user_csv USER: an injection CSV with just that user of $T/users.csv (prints its path).
+user_csv() {
+	local f=$T/user-$1.csv
+	{ echo SEQUENTIAL; grep "^$1;" "$T/users.csv"; } >"$f"
+	echo "$f"
 }
 
 # udp_listening PORT [IP]: something is bound to that UDP port.
