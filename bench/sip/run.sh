@@ -68,6 +68,7 @@ OUT=${BENCH_OUT:-$ROOT/docs/benchmarks/sip-router.md}
 
 . "$ROOT/tests/lib/harness.sh"
 . "$ROOT/tests/lib/sip.sh"
+. "$ROOT/tests/lib/router.sh"
 export TANDEM_BIN=$ROOT/build/release/bin
 
 # Our own folder, not /tmp/tandem-test.*: a benchmark runs for minutes and
@@ -76,6 +77,14 @@ T=$(mktemp -d /tmp/tandem-sipbench.XXXXXX)
 chmod 755 "$T"
 mkdir -p "$T/etc" "$T/log" "$T/run"
 sip_init
+TAP_PID=""
+bench_exit() {
+	local rc=$?
+	[ -z "$TAP_PID" ] || kill "$TAP_PID" 2>/dev/null
+	(exit $rc)
+	_sip_exit
+}
+trap bench_exit EXIT
 log "run folder $T"
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 
@@ -103,17 +112,42 @@ pids_kamailio() { kamailio_pids; }
 version_kamailio() { kamailio -v 2>/dev/null | sed -n 's/^version: \(kamailio [^ ]*\).*/\1/p'; }
 alive_kamailio() { kamailio_alive; }
 
-# The lead plugs the router in here: start services/sip-router on
-# TARGET_IP:TARGET_PORT (UDP and TCP) for SIP_DOMAIN, with the users of
-# USERS_CSV (e.g. start_pg; start_redis; migrate; insert voip.users with
-# their HA1s; daemon_conf sip-router; start_daemon sip-router), then
-# sip_options "$TARGET_IP" "$TARGET_PORT" must succeed.
+# The router: release build, the harness's PostgreSQL and Redis (started on
+# the first call, kept for the run), the users of USERS_CSV in voip.users
+# with their HA1s.  It tracks every call and publishes call.started,
+# call.answered and call.ended on the bus, where a subscriber (bus-tool
+# tap) receives them; the acknowledged hand-over of call records to
+# cdr-collector is off (cdr.inbox = off): turning events into CDRs is the
+# CDR path's work, with its own benchmark (docs/benchmarks/cdr-path.md).
+# Counted: sip-router and the Redis holding its bindings.  sip.workers = 2,
+# like Kamailio's children = 2; no rate limit (all the load comes from one
+# address); logs at info.
 start_tandem() {
-	echo "not yet: services/sip-router does not exist on this branch"
-	return 77
+	BIN=$TANDEM_BIN
+	[ -x "$BIN/sip-router" ] || { echo "tandem: $BIN/sip-router is missing (make)"; return 1; }
+	if [ -z "$PGPORT" ]; then
+		start_pg
+		start_redis
+		migrate
+		local first last
+		first=$(sed -n '2s/;.*//p' "$USERS_CSV")
+		last=$(tail -n 1 "$USERS_CSV" | cut -d';' -f1)
+		seed_lab "$first" "$last"
+	fi
+	ROUTER_WORKERS=2 router_start "$TARGET_IP" "$TARGET_PORT" "[sip]
+pike_rate = 0
+[cdr]
+inbox = off
+[log]
+level = info" || return 1
+	"$BIN/bus-tool" tap "ipc://$T/run/sip-router.pub" >/dev/null 2>&1 &
+	TAP_PID=$!
 }
-stop_tandem() { stop_daemon sip-router 2>/dev/null; }
-pids_tandem() { echo "${DAEMON_PID[sip-router]:-}"; }
+stop_tandem() {
+	[ -z "${TAP_PID:-}" ] || { kill "$TAP_PID" 2>/dev/null; wait "$TAP_PID" 2>/dev/null; TAP_PID=""; }
+	stop_daemon sip-router 2>/dev/null
+}
+pids_tandem() { echo "${DAEMON_PID[sip-router]:-} $(cat "$T/redis/redis.pid" 2>/dev/null)"; }
 version_tandem() { echo "tandem sip-router $(git -C "$ROOT" describe --always --dirty 2>/dev/null)"; }
 alive_tandem() { daemon_alive sip-router; }
 

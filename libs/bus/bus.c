@@ -102,6 +102,7 @@ struct td_bus_pub {
 	 * events on the wire in seq order (else subscribers count gaps).
 	 */
 	pthread_mutex_t mu;
+	nng_aio *aio; /* reused for every send (under mu): nng_send makes and frees one each time */
 	topicseq topics[MAX_PUB_TOPICS];
 	size_t ntopics;
 };
@@ -147,11 +148,39 @@ td_bus_pub_open(td_bus_pub **out, const char *url, const char *source, const cha
 		free(p);
 		return (td_nng_err(rv));
 	}
+	if ((rv = nng_aio_alloc(&p->aio, NULL, NULL)) != 0) {
+		snprintf(err, errlen, "aio: %s", nng_strerror(rv));
+		nng_close(p->sock);
+		free(p);
+		return (td_nng_err(rv));
+	}
 	p->source = td_xstrdup(source);
 	p->node = td_xstrdup(node);
 	pthread_mutex_init(&p->mu, NULL);
 	*out = p;
 	return (TD_OK);
+}
+
+/* send_locked puts one framed message on the wire; a pub socket never blocks. */
+static int
+send_locked(td_bus_pub *p, const td_buf *b)
+{
+	nng_msg *m = NULL;
+	int rv = nng_msg_alloc(&m, 0);
+	if (rv != 0) {
+		return (td_nng_err(rv));
+	}
+	if ((rv = nng_msg_append(m, b->data, b->len)) != 0) {
+		nng_msg_free(m);
+		return (td_nng_err(rv));
+	}
+	nng_aio_set_msg(p->aio, m);
+	nng_send_aio(p->sock, p->aio);
+	nng_aio_wait(p->aio);
+	if ((rv = nng_aio_result(p->aio)) != 0) {
+		nng_msg_free(nng_aio_get_msg(p->aio)); /* a failed send leaves it ours */
+	}
+	return (td_nng_err(rv));
 }
 
 int
@@ -171,8 +200,7 @@ td_bus_publish(td_bus_pub *p, const char *topic, Tandem__Event *ev)
 	ev->node = saved.node;
 	ev->seq = saved.seq;
 	ev->ts_us = saved.ts_us;
-	int rv = td_buf_failed(&b) ? TD_ETOOBIG
-	                           : td_nng_err(nng_send(p->sock, b.data, b.len, NNG_FLAG_NONBLOCK));
+	int rv = td_buf_failed(&b) ? TD_ETOOBIG : send_locked(p, &b);
 	pthread_mutex_unlock(&p->mu);
 	td_buf_free(&b);
 	return (rv);
@@ -185,6 +213,7 @@ td_bus_pub_close(td_bus_pub *p)
 		return;
 	}
 	nng_close(p->sock);
+	nng_aio_free(p->aio);
 	pthread_mutex_destroy(&p->mu);
 	free(p->source);
 	free(p->node);

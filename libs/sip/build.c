@@ -216,6 +216,8 @@ td_sip_build_response(td_buf *b, const td_sip_msg *req, int status, const td_sip
 {
 	static const td_sip_resp_opts none;
 	size_t mark = b->len;
+	/* one allocation instead of a doubling series: the response is about the request's headers */
+	td_buf_reserve(b, req->hdr_len + 512 + (o != NULL ? o->body_len : 0));
 	if (o == NULL) {
 		o = &none;
 	}
@@ -262,6 +264,7 @@ int
 td_sip_build_forward(td_buf *b, const td_sip_msg *req, const td_sip_fwd_opts *o)
 {
 	size_t mark = b->len;
+	td_buf_reserve(b, req->len + 512 + (o->headers != NULL ? strlen(o->headers) : 0));
 	uint32_t mf = 70;
 	int rc = td_sip_max_forwards(req, &mf);
 	bool has_mf = rc == 0;

@@ -57,6 +57,19 @@ reserve(td_buf *b, size_t n)
 }
 
 void
+td_buf_reserve(td_buf *b, size_t n)
+{
+	/* A hint: never more than the limit allows, and never a failure by itself. */
+	if (b->limit != 0) {
+		size_t room = b->limit > b->len ? b->limit - b->len : 0;
+		n = n < room ? n : room;
+	}
+	if (!b->failed && n <= SIZE_MAX / 2 - b->len) {
+		(void)reserve(b, n);
+	}
+}
+
+void
 td_buf_append(td_buf *b, const void *p, size_t n)
 {
 	if (!reserve(b, n)) {

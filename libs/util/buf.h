@@ -29,6 +29,9 @@ void td_buf_init(td_buf *b, size_t limit);
 void td_buf_free(td_buf *b);
 void td_buf_reset(td_buf *b); /* len = 0, failed = false; keeps memory */
 
+/* td_buf_reserve makes room for up to n more bytes at once (a hint: capped at
+ * the limit, never a failure by itself); len is unchanged. */
+void td_buf_reserve(td_buf *b, size_t n);
 void td_buf_append(td_buf *b, const void *p, size_t n);
 void td_buf_puts(td_buf *b, const char *s);
 void td_buf_putc(td_buf *b, char c);

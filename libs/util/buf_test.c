@@ -146,6 +146,28 @@ test_extend(void **state)
 }
 
 static void
+test_reserve(void **state)
+{
+	(void)state;
+	td_buf b;
+	td_buf_init(&b, 100);
+	td_buf_reserve(&b, 80); /* one allocation, nothing written */
+	assert_int_equal(b.len, 0);
+	assert_true(b.cap >= 81);
+	char *before = b.data;
+	td_buf_puts(&b, "0123456789012345678901234567890123456789");
+	assert_ptr_equal(b.data, before); /* no regrowth */
+	td_buf_reserve(&b, 1000); /* past the limit: capped, not failed */
+	assert_false(td_buf_failed(&b));
+	assert_true(b.cap <= 128);
+	td_buf_free(&b);
+	td_buf u = TD_BUF_INIT;
+	td_buf_reserve(&u, SIZE_MAX); /* absurd: ignored */
+	assert_false(td_buf_failed(&u));
+	td_buf_free(&u);
+}
+
+static void
 test_steal(void **state)
 {
 	(void)state;
@@ -229,6 +251,7 @@ main(void)
 		cmocka_unit_test(test_printf_growth),
 		cmocka_unit_test(test_printf_over_limit),
 		cmocka_unit_test(test_extend),
+		cmocka_unit_test(test_reserve),
 		cmocka_unit_test(test_steal),
 		cmocka_unit_test(test_reset),
 	};

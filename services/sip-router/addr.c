@@ -51,7 +51,11 @@ sr_addr_resolve(sr_addr *a, const char *host, uint16_t port, sr_proto proto)
 		return (TD_ENOTFOUND);
 	}
 	memset(a, 0, sizeof(*a));
-	memcpy(&a->u.ss, res->ai_addr, res->ai_addrlen);
+	if (res->ai_addrlen > sizeof(a->u)) {
+		freeaddrinfo(res);
+		return (TD_ENOTFOUND); /* not IPv4 or IPv6 */
+	}
+	memcpy(&a->u, res->ai_addr, res->ai_addrlen);
 	a->len = res->ai_addrlen;
 	freeaddrinfo(res);
 	if (port == 0) {

@@ -14,11 +14,10 @@
 typedef enum sr_proto { SR_UDP = 1, SR_TCP = 2 } sr_proto;
 
 typedef struct sr_addr {
-	union {
+	union { /* no sockaddr_storage: 28 bytes instead of 128, in every context and target */
 		struct sockaddr sa;
 		struct sockaddr_in in;
 		struct sockaddr_in6 in6;
-		struct sockaddr_storage ss;
 	} u;
 	socklen_t len;
 	uint8_t proto; /* sr_proto */

@@ -41,8 +41,8 @@ const td_cfg_key router_cfg_keys[] = {
     {"sip.max_call_duration", TD_CFG_MS, OFF(max_call_ms), "12h", 60000, 604800000, NULL, 0,
         "a call without BYE is considered ended after this long"},
     {"sip.txn_linger", TD_CFG_MS, OFF(txn_linger_ms), "5s", 0, 32000, NULL, 0,
-        "how long a finished transaction absorbs retransmissions (UDP); RFC 3261 says up to "
-        "32s, Kamailio uses 5s"},
+        "how long a finished transaction absorbs retransmissions (UDP), also an answered "
+        "INVITE's (RFC 6026 Timer L says 32s); Kamailio uses 5s"},
     {"sip.invite_timeout", TD_CFG_MS, OFF(invite_timeout_ms), "3m", 10000, 3600000, NULL, 0,
         "longest an INVITE branch may ring before it is cancelled (Timer C)"},
     {"sip.failover_timeout", TD_CFG_MS, OFF(fr_timeout_ms), "3s", 200, 32000, NULL, 0,
@@ -96,8 +96,9 @@ const td_cfg_key router_cfg_keys[] = {
         "the other node's sip-router publish URL(s): its registration changes refresh our "
         "cache"},
     {"cdr.inbox", TD_CFG_STR, OFF(cdr_inbox), "", 0, 0, NULL, 0,
-        "cdr-collector's inbox for call-ended records; empty = "
-        "ipc://<run.dir>/cdr-collector.inbox"},
+        "cdr-collector's inbox for call-ended records (acknowledged, retried); empty = "
+        "ipc://<run.dir>/cdr-collector.inbox; off = none (the call.ended events are still "
+        "published)"},
     {"cdr.queue_max", TD_CFG_INT, OFF(cdr_queue_max), "100000", 100, 10000000, NULL, 0,
         "call-ended records kept in memory while cdr-collector is unreachable"},
 };

@@ -90,7 +90,7 @@ bool
 fs_is_node(fs_pool *p, const struct sockaddr *sa)
 {
 	sr_addr a = {0};
-	memcpy(&a.u.ss, sa, sa->sa_family == AF_INET ? sizeof(struct sockaddr_in)
+	memcpy(&a.u, sa, sa->sa_family == AF_INET ? sizeof(struct sockaddr_in)
 	                                               : sizeof(struct sockaddr_in6));
 	for (int i = 0; i < p->n; i++) {
 		if (sr_addr_same_host(&p->nodes[i].n.addr, &a)) {

@@ -941,6 +941,7 @@ loc_new(const loc_cfg *cfg)
 	if (pthread_create(&l->thr, NULL, writer_main, l) != 0) {
 		td_die("SIPR-LOC-THREAD", "cannot start the location writer thread");
 	}
+	pthread_setname_np(l->thr, "sr-loc-writer");
 	return (l);
 }
 

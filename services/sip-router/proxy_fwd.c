@@ -4,6 +4,7 @@
 #include "proxy_int.h"
 
 #include <sodium.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,9 +63,25 @@ px_is_loop(sr *r, const td_sip_msg *m, const char *hash)
 /* ---- requests: forwarding --------------------------------------------------------------------- */
 
 static void
-preq_free(void *p)
+preq_free(void *arg)
 {
+	preq *p = arg;
+	for (int i = 0; i < MAX_TARGETS; i++) {
+		free(p->t[i].ruri);
+	}
 	free(p);
+}
+
+void
+px_target_ruri(target *t, const char *fmt, ...)
+{
+	char buf[LOC_MAX_URI + 128];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	free(t->ruri);
+	t->ruri = td_xstrdup(buf);
 }
 
 preq *

@@ -23,7 +23,7 @@
 
 /* Where a request may go, in order (serial) or all at once (parallel). */
 typedef struct target {
-	char ruri[LOC_MAX_URI + 64];
+	char *ruri;  /* set with px_target_ruri; freed with the preq */
 	sr_addr dst;
 	int fs_node; /* FreeSWITCH node index, or -1 */
 } target;
@@ -50,6 +50,8 @@ typedef struct preq {
 
 /* px_preq_of: c's routing state, made on first use. */
 preq *px_preq_of(ctx *c);
+/* px_target_ruri sets t's Request-URI, printf-style. */
+void px_target_ruri(target *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* px_start_forwarding sends c's request to its targets (in parallel or the first serial one). */
 void px_start_forwarding(ctx *c, worker *w, const td_sip_msg *m);
 /* px_branch_response: a response matched to branch br of c. */

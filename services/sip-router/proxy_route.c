@@ -97,7 +97,7 @@ binding_target(const loc_binding *b, target *t)
 static int
 route_user(ctx *c, const char *user, const char *domain, preq *p)
 {
-	loc_binding *bs = td_xcalloc(LOC_MAX_PER_AOR, sizeof(loc_binding));
+	loc_binding *bs = td_xmalloc(LOC_MAX_PER_AOR * sizeof(loc_binding)); /* filled by loc_lookup */
 	char aor[LOC_MAX_AOR];
 	snprintf(aor, sizeof(aor), "%s@%s", user, domain);
 	int n = 0, rv = loc_lookup(c->r->loc, aor, bs, LOC_MAX_PER_AOR, &n);
@@ -107,7 +107,7 @@ route_user(ctx *c, const char *user, const char *domain, preq *p)
 	}
 	for (int i = 0; i < n && p->nt < MAX_TARGETS; i++) {
 		target *t = &p->t[p->nt];
-		snprintf(t->ruri, sizeof(t->ruri), "%s", bs[i].contact);
+		px_target_ruri(t, "%s", bs[i].contact);
 		if (binding_target(&bs[i], t) == 0) {
 			t->fs_node = -1;
 			p->nt++;
@@ -135,7 +135,7 @@ route_media(ctx *c, const td_sip_msg *m, const char *number, preq *p)
 		tried |= 1u << idx;
 		const fs_node *n = fs_node_at(r->fs, idx);
 		target *t = &p->t[p->nt++];
-		snprintf(t->ruri, sizeof(t->ruri), "sip:%s@%s", number, n->hostport);
+		px_target_ruri(t, "sip:%s@%s", number, n->hostport);
 		t->dst = n->addr;
 		t->fs_node = idx;
 	}
@@ -156,7 +156,7 @@ route_trunk(const rt_target *tg, preq *p)
 		} else {
 			snprintf(hp, sizeof(hp), "%s", tk->host);
 		}
-		snprintf(t->ruri, sizeof(t->ruri), "sip:%s@%s%s", tk->number, hp,
+		px_target_ruri(t, "sip:%s@%s%s", tk->number, hp,
 		    proto == SR_TCP ? ";transport=tcp" : "");
 		if (px_uri_target(t->ruri, strlen(t->ruri), t) == 0) {
 			t->fs_node = -1;
@@ -217,7 +217,7 @@ px_route_locked(ctx *c, worker *w, const td_sip_msg *m)
 		if (ra.uri.n > 0) {
 			/* More Route: the next hop is its first URI; the R-URI stays. */
 			target *t = &p->t[0];
-			px_copy_str(t->ruri, sizeof(t->ruri), m->ruri);
+			px_target_ruri(t, "%.*s", (int)m->ruri.n, m->ruri.p);
 			if (px_uri_target(ra.uri.p, ra.uri.n, t) != 0) {
 				proxy_reply_locked(c, w, 404, "Route Not Resolvable", NULL);
 				return;
@@ -249,7 +249,7 @@ px_route_locked(ctx *c, worker *w, const td_sip_msg *m)
 			return;
 		}
 		target *t = &p->t[0];
-		px_copy_str(t->ruri, sizeof(t->ruri), m->ruri);
+		px_target_ruri(t, "%.*s", (int)m->ruri.n, m->ruri.p);
 		if (px_uri_target(m->ruri.p, m->ruri.n, t) != 0) {
 			proxy_reply_locked(c, w, 404, "Remote Target Not Resolvable", NULL);
 			return;

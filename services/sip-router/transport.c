@@ -341,8 +341,8 @@ tp_on_udp(tp *t, worker *w, int fd, const sr_addr *local)
 			memset(&msgs[i].msg_hdr, 0, sizeof(msgs[i].msg_hdr));
 			msgs[i].msg_hdr.msg_iov = &iov[i];
 			msgs[i].msg_hdr.msg_iovlen = 1;
-			msgs[i].msg_hdr.msg_name = &src[i].u.ss;
-			msgs[i].msg_hdr.msg_namelen = sizeof(src[i].u.ss);
+			msgs[i].msg_hdr.msg_name = &src[i].u;
+			msgs[i].msg_hdr.msg_namelen = sizeof(src[i].u);
 		}
 		int n = recvmmsg(fd, msgs, UDP_BATCH, MSG_DONTWAIT, NULL);
 		if (n <= 0) {
@@ -379,7 +379,7 @@ tp_on_accept(tp *t, worker *w, int lfd, const sr_addr *local)
 	for (int i = 0; i < 64; i++) {
 		sr_addr peer;
 		memset(&peer, 0, sizeof(peer));
-		socklen_t sl = sizeof(peer.u.ss);
+		socklen_t sl = sizeof(peer.u);
 		int fd = accept4(lfd, &peer.u.sa, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0) {
 			return;

@@ -436,9 +436,16 @@ txn_send_response_locked(ctx *c, worker *w, const char *buf, size_t len, int sta
 	c->gen++;
 	if (c->method == TD_SIP_INVITE) {
 		if (status < 300) {
-			/* RFC 6026 Accepted: absorb INVITE retransmissions, pass further 2xx. */
+			/*
+			 * RFC 6026 Accepted: absorb INVITE retransmissions, pass further
+			 * 2xx.  For sip.txn_linger, not Timer L's 32 s (Kamailio's wait
+			 * timer does the same): the caller stopped retransmitting at our
+			 * 100 Trying, and 2xx retransmissions also pass statelessly.
+			 * Answered calls are most of the contexts alive: this keeps the
+			 * router's memory at a sixth.
+			 */
 			c->state = SRV_ACCEPTED;
-			arm(c, w, TM_LINGER_S, -1, T64_MS, c->gen);
+			arm(c, w, TM_LINGER_S, -1, c->r->cfg->txn_linger_ms, c->gen);
 		} else {
 			c->state = SRV_COMPLETED;
 			if (!reliable) {
@@ -627,8 +634,8 @@ txn_branch_response_locked(ctx *c, worker *w, int br, const td_sip_msg *m)
 		b->status = st;
 		b->gen++;
 		if (invite && st < 300) {
-			b->state = BR_ACCEPTED;
-			arm(c, w, TM_LINGER_B, br, T64_MS, b->gen);
+			b->state = BR_ACCEPTED; /* Timer M: as Timer L above */
+			arm(c, w, TM_LINGER_B, br, c->r->cfg->txn_linger_ms, b->gen);
 		} else {
 			if (invite) {
 				send_ack_locked(c, w, br, m);

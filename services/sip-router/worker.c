@@ -145,6 +145,9 @@ worker_start(sr *r, int idx, const tp_listen *ls, int nls, worker **out, char *e
 		snprintf(err, errlen, "cannot start worker thread %d", idx);
 		return (TD_EIO);
 	}
+	char name[16];
+	snprintf(name, sizeof(name), "sr-worker-%d", idx);
+	pthread_setname_np(w->thr, name);
 	return (TD_OK);
 }
 
