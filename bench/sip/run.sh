@@ -69,7 +69,7 @@ OUT=${BENCH_OUT:-$ROOT/docs/benchmarks/sip-router.md}
 . "$ROOT/tests/lib/harness.sh"
 . "$ROOT/tests/lib/sip.sh"
 . "$ROOT/tests/lib/router.sh"
-export TANDEM_BIN=$ROOT/build/release/bin
+export TANDEM_BIN=${TANDEM_BIN:-$ROOT/build/release/bin}
 
 # Our own folder, not /tmp/tandem-test.*: a benchmark runs for minutes and
 # must not be taken for a stale test folder.

@@ -306,13 +306,43 @@ bind_socket(const sr_addr *a, int type, char *err, size_t errlen)
 	return (fd);
 }
 
+/*
+ * UDP: one socket per listening address, shared by every worker.  Worker 0
+ * binds it; the others watch a duplicate of its descriptor.  Each worker's
+ * epoll registers it with EPOLLEXCLUSIVE, so a datagram wakes one worker
+ * that is waiting in epoll_wait (a busy worker is passed over) rather than
+ * all of them.  At low load one worker takes everything and batches it; at
+ * high load every worker reads.  Per-worker SO_REUSEPORT sockets would hash
+ * by source instead, and a phone system's traffic comes from few addresses
+ * (a FreeSWITCH, a trunk, a load balancer): all of it would land on one
+ * worker.  Messages of one source may so be handled in parallel; the
+ * transaction and dialog layers are built for that (as are Kamailio's
+ * workers, which share one socket the same way).
+ *
+ * TCP: one listening socket per worker in a SO_REUSEPORT group; the kernel
+ * spreads connections, and a connection stays with the worker that
+ * accepted it.
+ */
+static int
+shared_udp_socket(tp *t, worker *w, const sr_addr *a, int nth, char *err, size_t errlen)
+{
+	if (w->idx == 0 || t->r->w == NULL || t->r->w[0] == NULL || nth >= t->r->w[0]->nudp) {
+		return (bind_socket(a, SOCK_DGRAM, err, errlen));
+	}
+	int fd = fcntl(t->r->w[0]->udp[nth].fd, F_DUPFD_CLOEXEC, 0);
+	if (fd < 0) {
+		snprintf(err, errlen, "dup UDP socket: %s", strerror(errno));
+	}
+	return (fd);
+}
+
 int
 tp_open_worker_sockets(tp *t, worker *w, const tp_listen *ls, int n, char *err, size_t errlen)
 {
-	(void)t;
 	for (int i = 0; i < n; i++) {
 		bool udp = ls[i].addr.proto == SR_UDP;
-		int fd = bind_socket(&ls[i].addr, udp ? SOCK_DGRAM : SOCK_STREAM, err, errlen);
+		int fd = udp ? shared_udp_socket(t, w, &ls[i].addr, w->nudp, err, errlen)
+		             : bind_socket(&ls[i].addr, SOCK_STREAM, err, errlen);
 		if (fd < 0) {
 			return (TD_EIO);
 		}
@@ -320,7 +350,7 @@ tp_open_worker_sockets(tp *t, worker *w, const tp_listen *ls, int n, char *err, 
 		o->kind = udp ? IO_UDP : IO_TCP_LISTEN;
 		o->fd = fd;
 		o->local = ls[i].addr;
-		struct epoll_event ev = {.events = EPOLLIN, .data.ptr = o};
+		struct epoll_event ev = {.events = EPOLLIN | (udp ? EPOLLEXCLUSIVE : 0), .data.ptr = o};
 		epoll_ctl(w->ep, EPOLL_CTL_ADD, fd, &ev);
 	}
 	return (TD_OK);
