@@ -40,7 +40,7 @@
 # (-timeout); the whole run takes about 5 minutes per target.  Knobs
 # (environment): BENCH_USERS=1000 BENCH_STEP_S=6 BENCH_GAP_S=3
 # BENCH_REG_RATES="1000 2000 4000 6000 8000 9000 10000 11000 12000 16000"
-# BENCH_CALL_RATES="250 500 1000 2000 3000 3500 3750 4000 4250 4500 5000"
+# BENCH_CALL_RATES="250 500 1000 2000 3000 3500 3750 4000 4250 4500 4750 5000 5500 6000"
 # BENCH_CALL_HOLD_MS=1000 BENCH_CPU_CALL_RATE=500 BENCH_CPU_CALL_S=20
 # BENCH_CPU_REG_RATE=1000 BENCH_CPU_REG_S=20
 # BENCH_HOLD_CALLS=20000 BENCH_HOLD_RATE=500 BENCH_HOLD_PLATEAU_S=15
@@ -55,7 +55,7 @@ USERS=${BENCH_USERS:-1000}
 STEP_S=${BENCH_STEP_S:-6}
 GAP_S=${BENCH_GAP_S:-3}
 REG_RATES=${BENCH_REG_RATES:-1000 2000 4000 6000 8000 9000 10000 11000 12000 16000}
-CALL_RATES=${BENCH_CALL_RATES:-250 500 1000 2000 3000 3500 3750 4000 4250 4500 5000}
+CALL_RATES=${BENCH_CALL_RATES:-250 500 1000 2000 3000 3500 3750 4000 4250 4500 4750 5000 5500 6000}
 CALL_HOLD_MS=${BENCH_CALL_HOLD_MS:-1000}
 CPU_CALL_RATE=${BENCH_CPU_CALL_RATE:-500}
 CPU_CALL_S=${BENCH_CPU_CALL_S:-20}
@@ -115,8 +115,8 @@ alive_kamailio() { kamailio_alive; }
 # The router: release build, the harness's PostgreSQL and Redis (started on
 # the first call, kept for the run), the users of USERS_CSV in voip.users
 # with their HA1s.  It tracks every call and publishes call.started,
-# call.answered and call.ended on the bus, where a subscriber (bus-tool
-# tap) receives them; the acknowledged hand-over of call records to
+# call.answered and call.ended on the bus, where a subscriber (`bus-tool
+# tap --count`) receives, decodes and counts them; the acknowledged hand-over of call records to
 # cdr-collector is off (cdr.inbox = off): turning events into CDRs is the
 # CDR path's work, with its own benchmark (docs/benchmarks/cdr-path.md).
 # Counted: sip-router and the Redis holding its bindings.  sip.workers = 2,
@@ -140,11 +140,17 @@ pike_rate = 0
 inbox = off
 [log]
 level = info" || return 1
-	"$BIN/bus-tool" tap "ipc://$T/run/sip-router.pub" >/dev/null 2>&1 &
+	TAP_N=$((${TAP_N:-0} + 1))
+	"$BIN/bus-tool" tap --count "ipc://$T/run/sip-router.pub" >"$T/tap.$TAP_N.out" 2>&1 &
 	TAP_PID=$!
 }
 stop_tandem() {
-	[ -z "${TAP_PID:-}" ] || { kill "$TAP_PID" 2>/dev/null; wait "$TAP_PID" 2>/dev/null; TAP_PID=""; }
+	if [ -n "${TAP_PID:-}" ]; then
+		kill "$TAP_PID" 2>/dev/null
+		wait "$TAP_PID" 2>/dev/null
+		TAP_PID=""
+		R[tandem.events]+="${R[tandem.events]:+; }$(grep -h '^events' "$T/tap.$TAP_N.out" || echo 'none counted')"
+	fi
 	stop_daemon sip-router 2>/dev/null
 }
 pids_tandem() { echo "${DAEMON_PID[sip-router]:-} $(cat "$T/redis/redis.pid" 2>/dev/null)"; }
@@ -429,6 +435,10 @@ report() {
 		printf '%s' "${R[$t.steps]}"
 		echo
 		echo "Hold test: ${R[$t.hold_detail]}."
+		if [ -n "${R[$t.events]:-}" ]; then
+			echo
+			echo "Events received by the bus subscriber (\`bus-tool tap --count\`), one count per start of the target (registrations, calls, hold): ${R[$t.events]}."
+		fi
 		echo
 		echo "Commands (the last of each kind; ports are picked free per run; \$RUN is the run folder):"
 		echo

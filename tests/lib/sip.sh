@@ -118,9 +118,14 @@ user_csv() {
 udp_listening() { ss -Huln "sport = :$1" 2>/dev/null | grep -q .; }
 
 # _sipp_args RUN: the options every SIPp run gets (one per line, for mapfile).
+# SIPp's socket buffers default to 64 KB, which a proxy's burst of answers
+# (it reads and answers in batches) overflows at a few thousand calls/s:
+# the kernel drops datagrams at SIPp's socket, and SIPp's retransmissions
+# then snowball.  SIPP_BUFF_SIZE (default 4 MB; the kernel caps it at
+# net.core.rmem_max / wmem_max) sets them for every SIPp run.
 _sipp_args() {
 	local run=$1
-	printf '%s\n' -nostdin -cp "$(free_port)" \
+	printf '%s\n' -nostdin -cp "$(free_port)" -buff_size "${SIPP_BUFF_SIZE:-4194304}" \
 		-key domain "$SIP_DOMAIN" -key expires "$SIP_EXPIRES" -key from_domain "$SIP_FROM_DOMAIN" \
 		-trace_err -error_file "$T/log/sipp-$run.err" \
 		-trace_stat -stf "$T/log/sipp-$run.csv" -fd 1 \

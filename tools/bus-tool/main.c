@@ -3,8 +3,10 @@
  * bus-tool: look at and talk to the fleet's bus from a shell (nngcat that
  * knows tandem's protobuf).
  *
- *   bus-tool tap URL [TOPIC...]
- *       dial a publisher and print every event as one JSON line
+ *   bus-tool tap [--count] URL [TOPIC...]
+ *       dial a publisher and print every event as one JSON line; with
+ *       --count, decode and count them instead, and print the counts by
+ *       topic on SIGINT/SIGTERM (a cheap subscriber for load tests)
  *   bus-tool publish URL [--count N] [--interval MS] FIELD=VALUE...
  *       listen on URL as a publisher and publish a call event N times
  *   bus-tool submit URL [--timeout MS] FIELD=VALUE...
@@ -14,7 +16,9 @@
  * direction= domain= start_us= answer_us= end_us= status= cause= q850=
  * disposition= target_kind= target= remote=
  */
+#include <pthread.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,7 +39,7 @@ on_signal(int sig)
 static void
 usage(void)
 {
-	fputs("usage: bus-tool tap URL [TOPIC...]\n"
+	fputs("usage: bus-tool tap [--count] URL [TOPIC...]\n"
 	      "       bus-tool publish URL [--count N] [--interval MS] FIELD=VALUE...\n"
 	      "       bus-tool submit URL [--timeout MS] FIELD=VALUE...\n"
 	      "fields: kind=started|answered|ended call_id leg_id from to direction domain\n"
@@ -115,15 +119,77 @@ on_event(void *arg, const char *topic, const Tandem__Event *ev)
 	json_decref(j);
 }
 
+/* Events counted by topic (tap --count); the subscriber's callbacks may run
+ * on several nng threads. */
+#define TAP_TOPICS 32
+static struct {
+	pthread_mutex_t lock;
+	char topic[TAP_TOPICS][64];
+	unsigned long long n[TAP_TOPICS];
+	int ntopics;
+	unsigned long long other;
+} g_counts = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+static void
+on_event_count(void *arg, const char *topic, const Tandem__Event *ev)
+{
+	(void)arg;
+	(void)ev;
+	pthread_mutex_lock(&g_counts.lock);
+	int i = 0;
+	while (i < g_counts.ntopics && strcmp(g_counts.topic[i], topic) != 0) {
+		i++;
+	}
+	if (i == g_counts.ntopics && i < TAP_TOPICS) {
+		snprintf(g_counts.topic[i], sizeof(g_counts.topic[i]), "%s", topic);
+		g_counts.ntopics++;
+	}
+	if (i < TAP_TOPICS) {
+		g_counts.n[i]++;
+	} else {
+		g_counts.other++;
+	}
+	pthread_mutex_unlock(&g_counts.lock);
+}
+
+static void
+print_counts(void)
+{
+	pthread_mutex_lock(&g_counts.lock);
+	unsigned long long total = g_counts.other;
+	for (int i = 0; i < g_counts.ntopics; i++) {
+		total += g_counts.n[i];
+	}
+	printf("events %llu", total);
+	for (int i = 0; i < g_counts.ntopics; i++) {
+		printf(" %s=%llu", g_counts.topic[i], g_counts.n[i]);
+	}
+	if (g_counts.other > 0) {
+		printf(" other=%llu", g_counts.other);
+	}
+	printf("\n");
+	fflush(stdout);
+	pthread_mutex_unlock(&g_counts.lock);
+}
+
 static int
 cmd_tap(int argc, char **argv)
 {
+	bool count = argc > 0 && strcmp(argv[0], "--count") == 0;
+	if (count) {
+		argc--;
+		argv++;
+	}
+	if (argc < 1) {
+		usage();
+		return (2);
+	}
 	char err[256];
 	char *all[] = {(char *)""};
 	td_bus_sub *s;
 	char *url[] = {argv[0]};
 	if (td_bus_sub_open(&s, url, 1, argc > 1 ? argv + 1 : all, argc > 1 ? (size_t)argc - 1 : 1,
-	        on_event, NULL, err, sizeof(err)) != 0) {
+	        count ? on_event_count : on_event, NULL, err, sizeof(err)) != 0) {
 		fprintf(stderr, "bus-tool: %s\n", err);
 		return (1);
 	}
@@ -131,6 +197,9 @@ cmd_tap(int argc, char **argv)
 		td_sleep_ms(100);
 	}
 	td_bus_sub_close(s);
+	if (count) {
+		print_counts();
+	}
 	return (0);
 }
 
