@@ -183,6 +183,16 @@ now_s() { date +%s.%N; }
 # fmt_rate N: 12345 -> 12,345 (anything else as it is)
 fmt_rate() { case $1 in '' | *[!0-9]*) echo "$1" ;; *) echo "$1" | sed ':a;s/\B[0-9]\{3\}\>/,&/;ta' ;; esac; }
 fsub() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a - b }'; }
+# rtt_summary DIR: p50 / p99 / max in ms of the response times SIPp traced
+# (-trace_rtt: lines "date_ms;response_time_ms;rtd_no" per measure).
+rtt_summary() {
+	cat "$1"/*_rtt.csv 2>/dev/null | awk -F';' '$2 ~ /^[0-9.]+$/ { print $2 }' | sort -g |
+		awk 'function ms(x) { return x == 0 ? "<1" : x }
+			{ v[NR] = $1 } END {
+			if (NR == 0) { print "not measured"; exit }
+			p50 = v[int(NR * 0.50) > 0 ? int(NR * 0.50) : 1]; p99 = v[int(NR * 0.99) > 0 ? int(NR * 0.99) : 1]
+			printf "%s / %s / %s ms (%d registrations; SIPp counts whole ms)", ms(p50), ms(p99), ms(v[NR]), NR }'
+}
 ticks_s() { awk -v t="$1" -v hz="$HZ" 'BEGIN { printf "%.2f", t / hz }'; }
 per1000() { awk -v t="$1" -v hz="$HZ" -v n="$2" 'BEGIN { if (n > 0) printf "%.3f", t / hz / n * 1000; else print "-" }'; }
 
@@ -307,10 +317,15 @@ run_target() {
 	R[$tgt.procs]=$(pids_"$tgt" | wc -w)
 	R[$tgt.cmd]=${KAMAILIO_CMD:-}
 
-	log "-- (d) CPU per 1,000 registrations at $CPU_REG_RATE/s"
+	log "-- (d) CPU per 1,000 registrations at $CPU_REG_RATE/s, and their latency"
+	# SIPp writes the response times (-trace_rtt) into its working folder
+	mkdir -p "$T/rtt-$tgt"
+	pushd "$T/rtt-$tgt" >/dev/null || die "no folder $T/rtt-$tgt"
 	step "$tgt" register-cpu "$CPU_REG_RATE" $((CPU_REG_RATE * CPU_REG_S)) 0 reg_auth \
-		-inf "$T/others.csv" -p "$reg_port" -l 5000
+		-inf "$T/others.csv" -p "$reg_port" -l 5000 -trace_rtt -rtt_freq 1
+	popd >/dev/null || true
 	R[$tgt.reg_cpu]=$([ $STEP_OK = 1 ] && per1000 "$LAST_TARGET_TICKS" "$LAST_OK" || echo "failed")
+	R[$tgt.reg_latency]=$(rtt_summary "$T/rtt-$tgt")
 	sleep "$GAP_S"
 	log "-- (a) REGISTER/s with digest auth"
 	RAMP_EXTRA_S=0
@@ -416,6 +431,7 @@ report() {
 	echo "| concurrent calls held, zero failures (peak established at the UAS) | $(for t in "${all[@]}"; do printf '%s | ' "$(fmt_rate "$(col "$t" hold)")"; done)"
 	echo "| CPU s per 1,000 calls at $CPU_CALL_RATE calls/s (all target processes) | $(for t in "${all[@]}"; do printf '%s | ' "$(col "$t" call_cpu)"; done)"
 	echo "| CPU s per 1,000 registrations at $CPU_REG_RATE/s | $(for t in "${all[@]}"; do printf '%s | ' "$(col "$t" reg_cpu)"; done)"
+	echo "| REGISTER latency at $CPU_REG_RATE/s, first REGISTER to 200 (with the 401 round trip): p50 / p99 / max | $(for t in "${all[@]}"; do printf '%s | ' "$(col "$t" reg_latency)"; done)"
 	echo "| target processes counted | $(for t in "${all[@]}"; do printf '%s | ' "$(col "$t" procs)"; done)"
 	echo
 	for t in "${all[@]}"; do
