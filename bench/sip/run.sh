@@ -183,6 +183,15 @@ now_s() { date +%s.%N; }
 # fmt_rate N: 12345 -> 12,345 (anything else as it is)
 fmt_rate() { case $1 in '' | *[!0-9]*) echo "$1" ;; *) echo "$1" | sed ':a;s/\B[0-9]\{3\}\>/,&/;ta' ;; esac; }
 fsub() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a - b }'; }
+# cpu_ratio: the target's CPU over the SIPp UAC's in the last step.  The UAC
+# does the same work for every target, so the ratio is a yardstick that
+# does not move with the speed of this shared machine, which the absolute
+# seconds do (by up to 40% between phases of one run).
+cpu_ratio() {
+	[ $STEP_OK = 1 ] && [ "${LAST_UAC_TICKS:-0}" -gt 0 ] || { echo "-"; return; }
+	awk -v a="$LAST_TARGET_TICKS" -v b="$LAST_UAC_TICKS" 'BEGIN { printf "%.2f", a / b }'
+}
+
 # rtt_summary DIR: p50 / p99 / max in ms of the response times SIPp traced
 # (-trace_rtt: lines "date_ms;response_time_ms;rtd_no" per measure).
 rtt_summary() {
@@ -248,6 +257,7 @@ step() {
 	STEP_LOG+="$line"$'\n'
 	log "$tgt $kind $rate/s (achieved $achieved/s): $ok/$n ok, $failed failed, UAS ${uas_ok:--} ok ${uas_failed:-0} failed, wall ${wall}s, target CPU $(ticks_s $((k1 - k0)))s -> $([ $STEP_OK = 1 ] && echo pass || echo FAIL)"
 	LAST_TARGET_TICKS=$((k1 - k0))
+	LAST_UAC_TICKS=$((c1 - c0))
 	LAST_OK=$ok
 }
 
@@ -325,6 +335,7 @@ run_target() {
 		-inf "$T/others.csv" -p "$reg_port" -l 5000 -trace_rtt -rtt_freq 1
 	popd >/dev/null || true
 	R[$tgt.reg_cpu]=$([ $STEP_OK = 1 ] && per1000 "$LAST_TARGET_TICKS" "$LAST_OK" || echo "failed")
+	R[$tgt.reg_cpu_ratio]=$(cpu_ratio)
 	R[$tgt.reg_latency]=$(rtt_summary "$T/rtt-$tgt")
 	sleep "$GAP_S"
 	log "-- (a) REGISTER/s with digest auth"
@@ -343,6 +354,7 @@ run_target() {
 	step "$tgt" call-cpu "$CPU_CALL_RATE" $((CPU_CALL_RATE * CPU_CALL_S)) "$RAMP_EXTRA_S" \
 		uac_call_auth -inf "$T/others.csv" -s "$CALLEE" -d "$CALL_HOLD_MS" -l 20000
 	R[$tgt.call_cpu]=$([ $STEP_OK = 1 ] && per1000 "$LAST_TARGET_TICKS" "$LAST_OK" || echo "failed")
+	R[$tgt.call_cpu_ratio]=$(cpu_ratio)
 	sleep "$GAP_S"
 	log "-- (b) calls/s through the proxy"
 	ramp "$tgt" call "$CALL_RATES" uac_call_auth -inf "$T/others.csv" \
@@ -431,6 +443,7 @@ report() {
 	echo "| concurrent calls held, zero failures (peak established at the UAS) | $(for t in "${all[@]}"; do printf '%s | ' "$(fmt_rate "$(col "$t" hold)")"; done)"
 	echo "| CPU s per 1,000 calls at $CPU_CALL_RATE calls/s (all target processes) | $(for t in "${all[@]}"; do printf '%s | ' "$(col "$t" call_cpu)"; done)"
 	echo "| CPU s per 1,000 registrations at $CPU_REG_RATE/s | $(for t in "${all[@]}"; do printf '%s | ' "$(col "$t" reg_cpu)"; done)"
+	echo "| target CPU / SIPp UAC CPU in the same step: calls at $CPU_CALL_RATE/s, registrations at $CPU_REG_RATE/s (machine-speed-independent) | $(for t in "${all[@]}"; do printf '%s | ' "$(col "$t" call_cpu_ratio) / $(col "$t" reg_cpu_ratio)"; done)"
 	echo "| REGISTER latency at $CPU_REG_RATE/s, first REGISTER to 200 (with the 401 round trip): p50 / p99 / max | $(for t in "${all[@]}"; do printf '%s | ' "$(col "$t" reg_latency)"; done)"
 	echo "| target processes counted | $(for t in "${all[@]}"; do printf '%s | ' "$(col "$t" procs)"; done)"
 	echo
