@@ -208,6 +208,11 @@ test_str(void **state)
 	assert_true(td_sip_str_caseeq_c(td_sip_str_c("Content-Length"), "content-LENGTH"));
 	assert_false(td_sip_str_caseeq_c(td_sip_str_c("Content-Lengt"), "content-length"));
 	assert_false(td_sip_str_caseeq_c(td_sip_str_c("a["), "a{")); /* no |0x20 shortcut */
+	char small[4];
+	assert_int_equal(td_sip_str_copy(small, sizeof(small), td_sip_str_c("abcdef")), 3);
+	assert_string_equal(small, "abc"); /* cut, still terminated */
+	assert_int_equal(td_sip_str_copy(small, sizeof(small), TD_SIP_STR_NULL), 0);
+	assert_string_equal(small, "");
 	assert_true(td_sip_str_eq(td_sip_str_c(""), ""));
 	assert_true(td_sip_str_same(TD_SIP_STR_NULL, td_sip_str_c("")));
 }

@@ -50,4 +50,19 @@ td_sip_str_caseeq_c(td_sip_str a, const char *lit)
 	return (td_sip_str_caseeq(a, td_sip_str_c(lit)));
 }
 
+/*
+ * td_sip_str_copy: copies the slice into out (cap bytes, cap >= 1) as a
+ * NUL-terminated string, cut at cap - 1 bytes.  Returns the bytes copied.
+ */
+static inline size_t
+td_sip_str_copy(char *out, size_t cap, td_sip_str s)
+{
+	size_t n = s.n < cap - 1 ? s.n : cap - 1;
+	if (n > 0) {
+		memcpy(out, s.p, n);
+	}
+	out[n] = '\0';
+	return (n);
+}
+
 #endif

@@ -60,16 +60,6 @@ dhash(const char *cid, size_t cn, const char *tag, size_t tn)
 	return (h);
 }
 
-static void
-copy_slice(char *out, size_t cap, td_sip_str s)
-{
-	size_t n = s.n < cap - 1 ? s.n : cap - 1;
-	if (n > 0) {
-		memcpy(out, s.p, n);
-	}
-	out[n] = '\0';
-}
-
 dlg_table *
 dlg_table_new(sr *r)
 {
@@ -234,8 +224,8 @@ dlg_start(dlg_table *t, const td_sip_msg *m, const sr_addr *src, const char *tar
 	}
 	dlg *d = TD_NEW(dlg);
 	d->hash = h;
-	copy_slice(d->call_id, sizeof(d->call_id), cid);
-	copy_slice(d->from_tag, sizeof(d->from_tag), ftag);
+	td_sip_str_copy(d->call_id, sizeof(d->call_id), cid);
+	td_sip_str_copy(d->from_tag, sizeof(d->from_tag), ftag);
 	atomic_store(&d->refs, 2); /* the table's and the caller's */
 	d->next = s->b[(h / SHARDS) % BUCKETS];
 	s->b[(h / SHARDS) % BUCKETS] = d;
@@ -246,16 +236,16 @@ dlg_start(dlg_table *t, const td_sip_msg *m, const sr_addr *src, const char *tar
 	td_sip_addr fa, ta;
 	td_sip_uri fu, tu;
 	if (td_sip_from(m, &fa) == 0) {
-		copy_slice(d->from_display, sizeof(d->from_display), fa.display);
+		td_sip_str_copy(d->from_display, sizeof(d->from_display), fa.display);
 		if (td_sip_uri_parse(fa.uri, &fu) == 0) {
-			copy_slice(d->from_user, sizeof(d->from_user), fu.user);
-			copy_slice(d->domain, sizeof(d->domain), fu.host);
+			td_sip_str_copy(d->from_user, sizeof(d->from_user), fu.user);
+			td_sip_str_copy(d->domain, sizeof(d->domain), fu.host);
 		}
 	}
 	if (td_sip_uri_parse(m->ruri, &tu) == 0 && tu.has_user) {
-		copy_slice(d->to_user, sizeof(d->to_user), tu.user);
+		td_sip_str_copy(d->to_user, sizeof(d->to_user), tu.user);
 	} else if (td_sip_to(m, &ta) == 0 && td_sip_uri_parse(ta.uri, &tu) == 0) {
-		copy_slice(d->to_user, sizeof(d->to_user), tu.user);
+		td_sip_str_copy(d->to_user, sizeof(d->to_user), tu.user);
 	}
 	snprintf(d->target_kind, sizeof(d->target_kind), "%s", target_kind ? target_kind : "");
 	snprintf(d->target, sizeof(d->target), "%s", target ? target : "");
@@ -282,7 +272,7 @@ dlg_answered(dlg_table *t, dlg *d, const td_sip_msg *resp)
 	if (first) {
 		d->state = D_ANSWERED;
 		d->answer_us = td_wall_us();
-		copy_slice(d->to_tag, sizeof(d->to_tag), tt);
+		td_sip_str_copy(d->to_tag, sizeof(d->to_tag), tt);
 	}
 	pthread_mutex_unlock(&s->lock);
 	if (first) {

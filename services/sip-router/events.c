@@ -274,7 +274,9 @@ ev_new(sr *r, const char *pub_url, const char *cdr_inbox_url, long queue_max, ch
 		free(e);
 		return (NULL);
 	}
-	pthread_create(&e->thr, NULL, ev_main, e);
+	if (pthread_create(&e->thr, NULL, ev_main, e) != 0) {
+		td_die("SIPR-EVENTS-THREAD", "cannot start the events thread");
+	}
 	pthread_setname_np(e->thr, "sr-events");
 	return (e);
 }

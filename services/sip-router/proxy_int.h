@@ -67,8 +67,6 @@ bool px_is_loop(sr *r, const td_sip_msg *m, const char *hash);
 void px_route_locked(ctx *c, worker *w, const td_sip_msg *m);
 /* px_uri_target fills t->dst from a SIP URI (numeric hosts; names resolved, blocking). */
 int px_uri_target(const char *uri, size_t ulen, target *t);
-/* px_copy_str copies a slice into a C string, cut to fit. */
-void px_copy_str(char *out, size_t cap, td_sip_str s);
 
 /* ---- proxy.c: messages in and out ------------------------------------------------------- */
 

@@ -40,16 +40,6 @@ px_uri_target(const char *uri, size_t ulen, target *t)
 
 /* ---- requests: routing ---------------------------------------------------------------------------- */
 
-void
-px_copy_str(char *out, size_t cap, td_sip_str s)
-{
-	size_t n = s.n < cap - 1 ? s.n : cap - 1;
-	if (n > 0) {
-		memcpy(out, s.p, n);
-	}
-	out[n] = '\0';
-}
-
 /* is_private: an address a phone behind NAT would put in its Contact. */
 static bool
 is_private(const sr_addr *a)
@@ -189,6 +179,29 @@ options_to_us(ctx *c, worker *w)
 }
 
 /*
+ * forward_to sends c's request, Request-URI unchanged, to the one next hop
+ * that hop_uri names (a Route, or the remote target of a dialog); 404 with
+ * `unresolvable` when that URI gives no address.
+ */
+static void
+forward_to(ctx *c, worker *w, const td_sip_msg *m, td_sip_str hop_uri, const char *unresolvable)
+{
+	preq *p = px_preq_of(c);
+	target *t = &p->t[0];
+	px_target_ruri(t, "%.*s", (int)m->ruri.n, m->ruri.p);
+	if (px_uri_target(hop_uri.p, hop_uri.n, t) != 0) {
+		proxy_reply_locked(c, w, 404, unresolvable, NULL);
+		return;
+	}
+	t->fs_node = -1;
+	p->nt = 1;
+	if (m->method_id == TD_SIP_BYE) {
+		dlg_on_bye(c->r->dlgs, m);
+	}
+	px_start_forwarding(c, w, m);
+}
+
+/*
  * px_route_locked decides where c's request goes and starts forwarding, or
  * answers.  Called with ctx->lock held, the request parsed in m.
  */
@@ -216,18 +229,7 @@ px_route_locked(ctx *c, worker *w, const td_sip_msg *m)
 		}
 		if (ra.uri.n > 0) {
 			/* More Route: the next hop is its first URI; the R-URI stays. */
-			target *t = &p->t[0];
-			px_target_ruri(t, "%.*s", (int)m->ruri.n, m->ruri.p);
-			if (px_uri_target(ra.uri.p, ra.uri.n, t) != 0) {
-				proxy_reply_locked(c, w, 404, "Route Not Resolvable", NULL);
-				return;
-			}
-			t->fs_node = -1;
-			p->nt = 1;
-			if (m->method_id == TD_SIP_BYE) {
-				dlg_on_bye(r->dlgs, m);
-			}
-			px_start_forwarding(c, w, m);
+			forward_to(c, w, m, ra.uri, "Route Not Resolvable");
 			return;
 		}
 	}
@@ -248,23 +250,12 @@ px_route_locked(ctx *c, worker *w, const td_sip_msg *m)
 			proxy_reply_locked(c, w, 404, "Not Here", NULL);
 			return;
 		}
-		target *t = &p->t[0];
-		px_target_ruri(t, "%.*s", (int)m->ruri.n, m->ruri.p);
-		if (px_uri_target(m->ruri.p, m->ruri.n, t) != 0) {
-			proxy_reply_locked(c, w, 404, "Remote Target Not Resolvable", NULL);
-			return;
-		}
-		t->fs_node = -1;
-		p->nt = 1;
-		if (m->method_id == TD_SIP_BYE) {
-			dlg_on_bye(r->dlgs, m);
-		}
-		px_start_forwarding(c, w, m);
+		forward_to(c, w, m, m->ruri, "Remote Target Not Resolvable");
 		return;
 	}
 	char domain[128], user[128];
-	px_copy_str(user, sizeof(user), u.user);
-	px_copy_str(domain, sizeof(domain), u.host);
+	td_sip_str_copy(user, sizeof(user), u.user);
+	td_sip_str_copy(domain, sizeof(domain), u.host);
 	if (uri_is_us) {
 		/* Addressed to our IP: use the configured domain, else the caller's. */
 		td_sip_addr fa;
@@ -272,7 +263,7 @@ px_route_locked(ctx *c, worker *w, const td_sip_msg *m)
 		if (r->cfg->default_domain[0]) {
 			snprintf(domain, sizeof(domain), "%s", r->cfg->default_domain);
 		} else if (td_sip_from(m, &fa) == 0 && td_sip_uri_parse(fa.uri, &fu) == 0) {
-			px_copy_str(domain, sizeof(domain), fu.host);
+			td_sip_str_copy(domain, sizeof(domain), fu.host);
 		}
 	}
 	bool local = rt_is_local(r->rt, domain, strlen(domain));
@@ -304,8 +295,8 @@ px_route_locked(ctx *c, worker *w, const td_sip_msg *m)
 		td_sip_uri fu;
 		char fuser[128] = "", fdomain[128] = "", hdrs[2048];
 		if (td_sip_from(m, &fa) == 0 && td_sip_uri_parse(fa.uri, &fu) == 0) {
-			px_copy_str(fuser, sizeof(fuser), fu.user);
-			px_copy_str(fdomain, sizeof(fdomain), fu.host);
+			td_sip_str_copy(fuser, sizeof(fuser), fu.user);
+			td_sip_str_copy(fdomain, sizeof(fdomain), fu.host);
 			if (sr_is_us(r, fu.host.p, fu.host.n, fu.port)) {
 				/* a phone that uses our address as its domain */
 				snprintf(fdomain, sizeof(fdomain), "%s", domain);

@@ -29,16 +29,6 @@ typedef struct reg_pending {
 	loc_binding now[LOC_MAX_PER_AOR];
 } reg_pending;
 
-static void
-copy_slice(char *out, size_t cap, td_sip_str s)
-{
-	size_t n = s.n < cap - 1 ? s.n : cap - 1;
-	if (n > 0) {
-		memcpy(out, s.p, n);
-	}
-	out[n] = '\0';
-}
-
 /* contact_lines writes "Contact: <uri>;expires=N" for each binding. */
 static void
 contact_lines(const loc_binding *b, int n, char *out, size_t cap)
@@ -116,8 +106,8 @@ registrar_handle_locked(ctx *c, worker *w, const td_sip_msg *m, const char *our_
 		return;
 	}
 	char user[128], domain[128];
-	copy_slice(user, sizeof(user), tu.user);
-	copy_slice(domain, sizeof(domain), tu.host);
+	td_sip_str_copy(user, sizeof(user), tu.user);
+	td_sip_str_copy(domain, sizeof(domain), tu.host);
 	if (sr_is_us(r, tu.host.p, tu.host.n, tu.port)) {
 		/* the phone uses our address as its domain: the one the request was routed to */
 		snprintf(domain, sizeof(domain), "%s", our_domain);
@@ -201,7 +191,7 @@ registrar_handle_locked(ctx *c, worker *w, const td_sip_msg *m, const char *our_
 			reason = "Contact Too Long";
 			break;
 		}
-		copy_slice(contact, sizeof(contact), a.uri);
+		td_sip_str_copy(contact, sizeof(contact), a.uri);
 		int existing = ncur > 0 ? find_binding(cur, ncur, contact) : -1;
 		if (existing >= 0 && callid.n > 0 && cur[existing].call_id[0] &&
 		    strlen(cur[existing].call_id) == callid.n &&
@@ -232,14 +222,14 @@ registrar_handle_locked(ctx *c, worker *w, const td_sip_msg *m, const char *our_
 			q = 1000;
 		}
 		b->q = (uint16_t)q;
-		copy_slice(b->call_id, sizeof(b->call_id), callid);
+		td_sip_str_copy(b->call_id, sizeof(b->call_id), callid);
 		b->cseq = cs.num;
 		if (uah != NULL) {
-			copy_slice(b->user_agent, sizeof(b->user_agent), uah->value);
+			td_sip_str_copy(b->user_agent, sizeof(b->user_agent), uah->value);
 		}
 		td_sip_str inst;
 		if (td_sip_param_get(a.params, "+sip.instance", &inst)) {
-			copy_slice(b->instance, sizeof(b->instance), inst);
+			td_sip_str_copy(b->instance, sizeof(b->instance), inst);
 		}
 		td_sip_str regid;
 		if (td_sip_param_get(a.params, "reg-id", &regid) && regid.n > 0) {

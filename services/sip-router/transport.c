@@ -316,8 +316,8 @@ bind_socket(const sr_addr *a, int type, char *err, size_t errlen)
  * by source instead, and a phone system's traffic comes from few addresses
  * (a FreeSWITCH, a trunk, a load balancer): all of it would land on one
  * worker.  Messages of one source may so be handled in parallel; the
- * transaction and dialog layers are built for that (as are Kamailio's
- * workers, which share one socket the same way).
+ * transaction and dialog layers are built for that, as Kamailio's are:
+ * its UDP workers also share one socket, each blocking in recvfrom.
  *
  * TCP: one listening socket per worker in a SO_REUSEPORT group; the kernel
  * spreads connections, and a connection stays with the worker that
