@@ -20,6 +20,11 @@ router_start "$IP" "$PORT" "[sip]
 trusted = 127.0.0.2/32
 pike_rate = 0"
 
+# a subscriber on the router's events, counting them by topic (bus-tool tap --count)
+"$BIN/bus-tool" tap --count "ipc://$T/run/sip-router.pub" >"$T/tap.out" 2>&1 &
+TAP=$!
+sleep 1 # let it connect: pub/sub keeps nothing for late subscribers
+
 sip_battery "$IP" "$PORT" daemon_alive sip-router
 
 log "== the router's own view"
@@ -34,6 +39,17 @@ stats=$(ctl sip-router -j stats)
 log "stats: $(jq -c '{requests, responses, calls, registrations}' <<<"$stats")"
 wait_until 10 sh -c "[ \"\$($BIN/sip-router -c $T/etc/sip-router.conf -j status | jq .calls_active)\" = 0 ]" ||
 	die "calls still active after every call ended: $(ctl sip-router calls)"
+
+log "== the call events on the bus"
+kill "$TAP"
+wait "$TAP" || true
+tap=$(grep '^events' "$T/tap.out") || die "the tap printed no counts: $(cat "$T/tap.out")"
+log "tap: $tap"
+count() { sed -n "s/.* $1=\([0-9]*\).*/\1/p" <<<"$tap"; }
+assert_eq "$(jq .calls.answered <<<"$stats")" "$(count call.answered)" "call.answered events = answered calls"
+[ "$(count call.started)" -gt "$(count call.answered)" ] || die "unanswered calls (busy, CANCEL, 480) were not started"
+assert_eq "$(count call.started)" "$(count call.ended)" "every call.started has its call.ended"
+[ "$(count reg.added)" -ge 1 ] || die "no reg.added events"
 
 # the bindings live in Redis, the CLI reads them back
 assert_eq 1 "$(ctl sip-router -j lookup "1001@$SIP_DOMAIN" | jq length)" "1001's bindings (after the storm)"
