@@ -143,6 +143,8 @@ level = info" || return 1
 	TAP_N=$((${TAP_N:-0} + 1))
 	"$BIN/bus-tool" tap --count "ipc://$T/run/sip-router.pub" >"$T/tap.$TAP_N.out" 2>&1 &
 	TAP_PID=$!
+	wait_until 20 grep -q "^bus-tool: connected" "$T/tap.$TAP_N.out" ||
+		{ echo "the bus subscriber did not connect" >&2; return 1; }
 }
 stop_tandem() {
 	if [ -n "${TAP_PID:-}" ]; then

@@ -237,6 +237,7 @@ struct td_bus_sub {
 	td_bus_event_fn fn;
 	void *arg;
 	_Atomic uint64_t received, decode_errors, gaps;
+	_Atomic int64_t publishers; /* pipes up now (nng's pipe callbacks) */
 	seqtrack seen[MAX_STREAMS]; /* subscriber thread only */
 	size_t nseen;
 };
@@ -304,6 +305,15 @@ sub_main(void *arg)
 	return (NULL);
 }
 
+/* on_pipe keeps count of the publishers this subscriber is connected to. */
+static void
+on_pipe(nng_pipe p, nng_pipe_ev ev, void *arg)
+{
+	(void)p;
+	td_bus_sub *s = arg;
+	atomic_fetch_add(&s->publishers, ev == NNG_PIPE_EV_ADD_POST ? 1 : -1);
+}
+
 int
 td_bus_sub_open(td_bus_sub **out, char *const *urls, size_t nurls, char *const *topics,
     size_t ntopics, td_bus_event_fn fn, void *arg, char *err, size_t errlen)
@@ -321,6 +331,8 @@ td_bus_sub_open(td_bus_sub **out, char *const *urls, size_t nurls, char *const *
 	(void)nng_socket_set_int(s->sock, NNG_OPT_RECVBUF, 1024);
 	(void)nng_socket_set_ms(s->sock, NNG_OPT_RECONNMINT, 100);
 	(void)nng_socket_set_ms(s->sock, NNG_OPT_RECONNMAXT, 2000);
+	(void)nng_pipe_notify(s->sock, NNG_PIPE_EV_ADD_POST, on_pipe, s);
+	(void)nng_pipe_notify(s->sock, NNG_PIPE_EV_REM_POST, on_pipe, s);
 	for (size_t i = 0; i < ntopics; i++) {
 		if ((rv = nng_socket_set(s->sock, NNG_OPT_SUB_SUBSCRIBE, topics[i],
 		         strlen(topics[i]))) != 0) {
@@ -354,6 +366,7 @@ td_bus_sub_stats_get(td_bus_sub *s, td_bus_sub_stats *st)
 	st->received = atomic_load(&s->received);
 	st->decode_errors = atomic_load(&s->decode_errors);
 	st->gaps = atomic_load(&s->gaps);
+	st->publishers = atomic_load(&s->publishers);
 }
 
 void

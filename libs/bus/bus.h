@@ -67,6 +67,7 @@ typedef struct td_bus_sub_stats {
 	uint64_t received;      /* events delivered to the callback */
 	uint64_t decode_errors; /* messages that were not a valid Event */
 	uint64_t gaps;          /* events missed, from per-publisher seq gaps */
+	int64_t publishers;     /* publishers connected now: events flow once it is > 0 */
 } td_bus_sub_stats;
 
 /*

@@ -275,9 +275,18 @@ test_pubsub_filter_and_stamp(void **state)
 	assert_int_equal(st.gaps, 0);
 	assert_int_equal(st.decode_errors, 0);
 	assert_int_equal(st.received, (uint64_t)count(s));
+	assert_int_equal(st.publishers, 1);
+
+	/* the publisher goes away: the subscriber's count of publishers follows */
+	td_bus_pub_close(p);
+	int64_t deadline = td_mono_ms() + WAIT_MS;
+	do {
+		td_sleep_ms(5);
+		td_bus_sub_stats_get(sub, &st);
+	} while (st.publishers != 0 && td_mono_ms() < deadline);
+	assert_int_equal(st.publishers, 0);
 
 	td_bus_sub_close(sub);
-	td_bus_pub_close(p);
 	sink_free(s);
 }
 

@@ -4,13 +4,13 @@
 
 #include <pthread.h>
 #include <time.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "bus/bus.h"
 #include "log/log.h"
+#include "metrics/metrics.h"
 #include "sr.h"
 #include "util/clock.h"
 #include "util/mem.h"
@@ -29,16 +29,28 @@ struct sr_events {
 	sr *r;
 	td_bus_pub *pub;
 	td_bus_outbox *outbox;
+	long queue_max;
+	/* publishing: workers push, the events thread publishes */
 	pthread_t thr;
 	pthread_mutex_t lock;
 	pthread_cond_t cv;
 	item *head, *tail; /* to publish */
 	long queued;
-	item *cdr_head, *cdr_tail; /* published, waiting for cdr-collector's Ack (events thread only) */
-	long cdr_queued;
-	long queue_max;
 	bool stop;
-	_Atomic uint64_t published, publish_errors, cdr_acked, cdr_lost, cdr_retries;
+	/*
+	 * the hand-over: published call records wait here for cdr-collector's
+	 * Ack, on their own thread, so an absent collector (each try may wait
+	 * for the Ack's timeout) never holds up publishing.
+	 */
+	pthread_t cdr_thr;
+	pthread_mutex_t cdr_lock;
+	pthread_cond_t cdr_cv;
+	item *cdr_head, *cdr_tail;
+	long cdr_queued;
+	bool cdr_stop;
+	/* counters live in the metrics registry (/metrics); ev_stats reads them back */
+	td_counter *published, *publish_errors, *dropped, *cdr_acked, *cdr_lost, *cdr_retries;
+	td_gauge *cdr_waiting;
 };
 
 static void
@@ -47,7 +59,8 @@ push(sr_events *e, item *it)
 	pthread_mutex_lock(&e->lock);
 	if (e->queued >= e->queue_max) {
 		pthread_mutex_unlock(&e->lock);
-		atomic_fetch_add(&e->cdr_lost, it->cdr ? 1 : 0);
+		td_counter_inc(e->dropped);
+		td_counter_add(e->cdr_lost, it->cdr ? 1 : 0);
 		free(it->data);
 		free(it);
 		return;
@@ -152,61 +165,125 @@ publish(sr_events *e, item *it)
 		return;
 	}
 	if (td_bus_publish(e->pub, it->topic, ev) == 0) {
-		atomic_fetch_add(&e->published, 1);
+		td_counter_inc(e->published);
 	} else {
-		atomic_fetch_add(&e->publish_errors, 1);
+		td_counter_inc(e->publish_errors);
 	}
 	event_free(ev, call, reg);
 }
 
-/* submit_cdrs hands queued records to cdr-collector until one fails. */
+/* submit hands one record to cdr-collector and waits for its Ack. */
 static bool
-submit_cdrs(sr_events *e)
+submit(sr_events *e, const item *it)
 {
-	while (e->cdr_head != NULL) {
-		item *it = e->cdr_head;
-		Tandem__CallEvent *call;
-		Tandem__RegistrationEvent *reg;
-		Tandem__Event *ev = event_of(it, &call, &reg);
-		char err[256] = "";
-		int rv = ev ? td_bus_submit(e->outbox, it->topic, ev, 2000, err, sizeof(err)) : 0;
-		if (ev != NULL) {
-			event_free(ev, call, reg);
-		}
-		if (rv != 0) {
-			atomic_fetch_add(&e->cdr_retries, 1);
-			LOG_DEBUG("SIPR-CDR-RETRY", "cdr-collector did not take a call record: %s", err);
-			return (false);
-		}
-		atomic_fetch_add(&e->cdr_acked, 1);
-		e->cdr_head = it->next;
-		if (e->cdr_head == NULL) {
-			e->cdr_tail = NULL;
-		}
-		e->cdr_queued--;
+	Tandem__CallEvent *call;
+	Tandem__RegistrationEvent *reg;
+	Tandem__Event *ev = event_of(it, &call, &reg);
+	if (ev == NULL) {
+		return (true); /* cannot happen: we packed it; nothing to retry */
+	}
+	char err[256] = "";
+	int rv = td_bus_submit(e->outbox, it->topic, ev, 2000, err, sizeof(err));
+	event_free(ev, call, reg);
+	if (rv != 0) {
+		td_counter_inc(e->cdr_retries);
+		LOG_DEBUG("SIPR-CDR-RETRY", "cdr-collector did not take a call record: %s", err);
+		return (false);
+	}
+	td_counter_inc(e->cdr_acked);
+	return (true);
+}
+
+/* hand_over queues a published call record for the hand-over thread (bounded). */
+static void
+hand_over(sr_events *e, item *it)
+{
+	pthread_mutex_lock(&e->cdr_lock);
+	if (e->cdr_queued >= e->queue_max) {
+		long n = e->cdr_queued;
+		pthread_mutex_unlock(&e->cdr_lock);
+		td_counter_inc(e->cdr_lost);
+		LOG_WARN("SIPR-CDR-LOST", "call record dropped: %ld waiting for cdr-collector", n);
 		free(it->data);
 		free(it);
+		return;
 	}
-	return (true);
+	it->next = NULL;
+	if (e->cdr_tail != NULL) {
+		e->cdr_tail->next = it;
+	} else {
+		e->cdr_head = it;
+	}
+	e->cdr_tail = it;
+	e->cdr_queued++;
+	td_gauge_set(e->cdr_waiting, (double)e->cdr_queued);
+	pthread_cond_signal(&e->cdr_cv);
+	pthread_mutex_unlock(&e->cdr_lock);
+}
+
+/* timed_wait waits on cv for up to ms (the caller holds the lock). */
+static void
+timed_wait(pthread_cond_t *cv, pthread_mutex_t *lock, long ms)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += ms / 1000;
+	ts.tv_nsec += (ms % 1000) * 1000000L;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	pthread_cond_timedwait(cv, lock, &ts);
+}
+
+/*
+ * cdr_main: the hand-over thread.  The head record leaves the queue only
+ * once cdr-collector has acknowledged it; while the collector is away it
+ * is retried every second (the pause ends early at stop).
+ */
+static void *
+cdr_main(void *arg)
+{
+	sr_events *e = arg;
+	pthread_mutex_lock(&e->cdr_lock);
+	for (;;) {
+		while (e->cdr_head == NULL && !e->cdr_stop) {
+			pthread_cond_wait(&e->cdr_cv, &e->cdr_lock);
+		}
+		if (e->cdr_head == NULL) {
+			break; /* stopped, nothing left */
+		}
+		item *it = e->cdr_head;
+		pthread_mutex_unlock(&e->cdr_lock);
+		bool ok = submit(e, it);
+		pthread_mutex_lock(&e->cdr_lock);
+		if (ok) {
+			e->cdr_head = it->next;
+			if (e->cdr_head == NULL) {
+				e->cdr_tail = NULL;
+			}
+			e->cdr_queued--;
+			td_gauge_set(e->cdr_waiting, (double)e->cdr_queued);
+			free(it->data);
+			free(it);
+		} else if (e->cdr_stop) {
+			break; /* a try during or after stop failed: ev_free drops the rest */
+		} else {
+			timed_wait(&e->cdr_cv, &e->cdr_lock, 1000);
+		}
+	}
+	pthread_mutex_unlock(&e->cdr_lock);
+	return (NULL);
 }
 
 static void *
 ev_main(void *arg)
 {
 	sr_events *e = arg;
-	int64_t retry_at = 0;
 	for (;;) {
 		pthread_mutex_lock(&e->lock);
-		while (e->head == NULL && !e->stop &&
-		       (e->cdr_head == NULL || td_mono_ms() < retry_at)) {
-			struct timespec ts;
-			clock_gettime(CLOCK_REALTIME, &ts);
-			ts.tv_nsec += 200 * 1000000L;
-			if (ts.tv_nsec >= 1000000000L) {
-				ts.tv_sec++;
-				ts.tv_nsec -= 1000000000L;
-			}
-			pthread_cond_timedwait(&e->cv, &e->lock, &ts);
+		while (e->head == NULL && !e->stop) {
+			pthread_cond_wait(&e->cv, &e->lock);
 		}
 		if (e->head != NULL && !e->stop) {
 			/* let the batch gather (new events do not signal meanwhile) */
@@ -226,28 +303,11 @@ ev_main(void *arg)
 			it->next = NULL;
 			publish(e, it);
 			if (it->cdr && e->outbox != NULL) {
-				if (e->cdr_queued >= e->queue_max) {
-					atomic_fetch_add(&e->cdr_lost, 1);
-					LOG_WARN("SIPR-CDR-LOST", "call record dropped: %ld waiting for cdr-collector",
-					    e->cdr_queued);
-					free(it->data);
-					free(it);
-					continue;
-				}
-				if (e->cdr_tail != NULL) {
-					e->cdr_tail->next = it;
-				} else {
-					e->cdr_head = it;
-				}
-				e->cdr_tail = it;
-				e->cdr_queued++;
+				hand_over(e, it);
 			} else {
 				free(it->data);
 				free(it);
 			}
-		}
-		if (e->cdr_head != NULL && td_mono_ms() >= retry_at && !submit_cdrs(e)) {
-			retry_at = td_mono_ms() + 1000;
 		}
 		if (stop) {
 			return (NULL);
@@ -262,8 +322,24 @@ ev_new(sr *r, const char *pub_url, const char *cdr_inbox_url, long queue_max, ch
 	sr_events *e = TD_NEW(sr_events);
 	e->r = r;
 	e->queue_max = queue_max;
+	e->published = td_metrics_counter("tandem_sip_events_total", "events on the bus, by outcome",
+	    "result=\"published\"");
+	e->publish_errors = td_metrics_counter("tandem_sip_events_total",
+	    "events on the bus, by outcome", "result=\"publish_error\"");
+	e->dropped = td_metrics_counter("tandem_sip_events_total", "events on the bus, by outcome",
+	    "result=\"dropped_queue_full\"");
+	e->cdr_acked = td_metrics_counter("tandem_sip_cdr_handover_total",
+	    "call records handed to cdr-collector, by outcome", "result=\"acknowledged\"");
+	e->cdr_retries = td_metrics_counter("tandem_sip_cdr_handover_total",
+	    "call records handed to cdr-collector, by outcome", "result=\"retried\"");
+	e->cdr_lost = td_metrics_counter("tandem_sip_cdr_handover_total",
+	    "call records handed to cdr-collector, by outcome", "result=\"lost\"");
+	e->cdr_waiting = td_metrics_gauge("tandem_sip_cdr_handover_waiting",
+	    "call records waiting for cdr-collector's acknowledgement", NULL);
 	pthread_mutex_init(&e->lock, NULL);
 	pthread_cond_init(&e->cv, NULL);
+	pthread_mutex_init(&e->cdr_lock, NULL);
+	pthread_cond_init(&e->cdr_cv, NULL);
 	if (td_bus_pub_open(&e->pub, pub_url, "sip-router", r->node, err, errlen) != 0) {
 		free(e);
 		return (NULL);
@@ -274,10 +350,12 @@ ev_new(sr *r, const char *pub_url, const char *cdr_inbox_url, long queue_max, ch
 		free(e);
 		return (NULL);
 	}
-	if (pthread_create(&e->thr, NULL, ev_main, e) != 0) {
-		td_die("SIPR-EVENTS-THREAD", "cannot start the events thread");
+	if (pthread_create(&e->thr, NULL, ev_main, e) != 0 ||
+	    pthread_create(&e->cdr_thr, NULL, cdr_main, e) != 0) {
+		td_die("SIPR-EVENTS-THREAD", "cannot start the events threads");
 	}
 	pthread_setname_np(e->thr, "sr-events");
+	pthread_setname_np(e->cdr_thr, "sr-cdr-handover");
 	return (e);
 }
 
@@ -287,24 +365,28 @@ ev_free(sr_events *e)
 	if (e == NULL) {
 		return;
 	}
+	/* publish what is queued, then give the hand-over one last try */
 	pthread_mutex_lock(&e->lock);
 	e->stop = true;
 	pthread_cond_signal(&e->cv);
 	pthread_mutex_unlock(&e->lock);
 	pthread_join(e->thr, NULL);
-	/* One last try for records still waiting, then they are gone (and counted). */
-	if (e->outbox != NULL && e->cdr_head != NULL) {
-		(void)submit_cdrs(e);
-	}
-	while (e->cdr_head != NULL) {
+	pthread_mutex_lock(&e->cdr_lock);
+	e->cdr_stop = true;
+	pthread_cond_signal(&e->cdr_cv);
+	pthread_mutex_unlock(&e->cdr_lock);
+	pthread_join(e->cdr_thr, NULL);
+	while (e->cdr_head != NULL) { /* not acknowledged: gone, and counted */
 		item *it = e->cdr_head;
 		e->cdr_head = it->next;
-		atomic_fetch_add(&e->cdr_lost, 1);
+		td_counter_inc(e->cdr_lost);
 		free(it->data);
 		free(it);
 	}
 	td_bus_outbox_close(e->outbox);
 	td_bus_pub_close(e->pub);
+	pthread_cond_destroy(&e->cdr_cv);
+	pthread_mutex_destroy(&e->cdr_lock);
 	pthread_cond_destroy(&e->cv);
 	pthread_mutex_destroy(&e->lock);
 	free(e);
@@ -316,10 +398,14 @@ ev_stats(sr_events *e)
 	pthread_mutex_lock(&e->lock);
 	long q = e->queued;
 	pthread_mutex_unlock(&e->lock);
-	return (json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "published",
-	    (json_int_t)atomic_load(&e->published), "publish_errors",
-	    (json_int_t)atomic_load(&e->publish_errors), "cdr_acknowledged",
-	    (json_int_t)atomic_load(&e->cdr_acked), "cdr_lost", (json_int_t)atomic_load(&e->cdr_lost),
-	    "cdr_retries", (json_int_t)atomic_load(&e->cdr_retries), "cdr_waiting",
-	    (json_int_t)e->cdr_queued, "to_publish", (json_int_t)q));
+	pthread_mutex_lock(&e->cdr_lock);
+	long cq = e->cdr_queued;
+	pthread_mutex_unlock(&e->cdr_lock);
+	return (json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "published",
+	    (json_int_t)td_counter_get(e->published), "publish_errors",
+	    (json_int_t)td_counter_get(e->publish_errors), "dropped_queue_full",
+	    (json_int_t)td_counter_get(e->dropped), "cdr_acknowledged",
+	    (json_int_t)td_counter_get(e->cdr_acked), "cdr_lost", (json_int_t)td_counter_get(e->cdr_lost),
+	    "cdr_retries", (json_int_t)td_counter_get(e->cdr_retries), "cdr_waiting", (json_int_t)cq,
+	    "to_publish", (json_int_t)q));
 }

@@ -23,7 +23,8 @@ pike_rate = 0"
 # a subscriber on the router's events, counting them by topic (bus-tool tap --count)
 "$BIN/bus-tool" tap --count "ipc://$T/run/sip-router.pub" >"$T/tap.out" 2>&1 &
 TAP=$!
-sleep 1 # let it connect: pub/sub keeps nothing for late subscribers
+# pub/sub keeps nothing for late subscribers: the battery starts once it is connected
+wait_until 20 grep -q "^bus-tool: connected" "$T/tap.out" || die "the tap did not connect: $(cat "$T/tap.out")"
 
 sip_battery "$IP" "$PORT" daemon_alive sip-router
 
@@ -41,14 +42,23 @@ wait_until 10 sh -c "[ \"\$($BIN/sip-router -c $T/etc/sip-router.conf -j status 
 	die "calls still active after every call ended: $(ctl sip-router calls)"
 
 log "== the call events on the bus"
+# every event the router published reaches the subscriber, promptly: no call
+# record hand-over (there is no cdr-collector here) may hold publishing up
+published=$(ctl sip-router -j stats | jq .events.published)
+tap_total() { kill -USR1 "$TAP"; sleep 0.05; [ "$(grep '^events' "$T/tap.out" | tail -n 1 | cut -d' ' -f2)" = "$1" ]; }
+wait_until 5 tap_total "$published" ||
+	die "the tap counted $(grep '^events' "$T/tap.out" | tail -n 1) of $published events published"
 kill "$TAP"
 wait "$TAP" || true
-tap=$(grep '^events' "$T/tap.out") || die "the tap printed no counts: $(cat "$T/tap.out")"
+tap=$(grep '^events' "$T/tap.out" | tail -n 1) || die "the tap printed no counts: $(cat "$T/tap.out")"
 log "tap: $tap"
 count() { sed -n "s/.* $1=\([0-9]*\).*/\1/p" <<<"$tap"; }
 assert_eq "$(jq .calls.answered <<<"$stats")" "$(count call.answered)" "call.answered events = answered calls"
 [ "$(count call.started)" -gt "$(count call.answered)" ] || die "unanswered calls (busy, CANCEL, 480) were not started"
 assert_eq "$(count call.started)" "$(count call.ended)" "every call.started has its call.ended"
+assert_eq "$(jq '.calls | .answered + .failed + .cancelled + .timeout' <<<"$stats")" "$(count call.ended)" \
+	"call.ended events = calls the router ended"
+assert_eq 0 "$(count missed)" "events missed by the subscriber"
 [ "$(count reg.added)" -ge 1 ] || die "no reg.added events"
 
 # the bindings live in Redis, the CLI reads them back

@@ -100,7 +100,8 @@ log "== metrics"
 m=$(curl -sf "http://127.0.0.1:$MPORT/metrics")
 for series in 'tandem_sip_requests_total{method="OPTIONS"}' 'tandem_sip_responses_total{method="OPTIONS",code="200"}' \
 	tandem_sip_transactions tandem_sip_calls_active tandem_sip_registrations tandem_sip_rate_limited_sources \
-	tandem_sip_parse_errors_total tandem_sip_routing_version; do
+	tandem_sip_parse_errors_total tandem_sip_routing_version 'tandem_sip_events_total{result="published"}' \
+	'tandem_sip_cdr_handover_total{result="lost"}' tandem_sip_cdr_handover_waiting; do
 	grep -q "^$series " <<<"$m" || die "/metrics lacks $series"
 done
 

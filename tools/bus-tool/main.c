@@ -6,7 +6,10 @@
  *   bus-tool tap [--count] URL [TOPIC...]
  *       dial a publisher and print every event as one JSON line; with
  *       --count, decode and count them instead, and print the counts by
- *       topic on SIGINT/SIGTERM (a cheap subscriber for load tests)
+ *       topic on SIGUSR1 and at SIGINT/SIGTERM (a cheap subscriber for load
+ *       tests; a script compares the counts with what it made), ending
+ *       with missed=N (events lost, from the publishers' sequence gaps).
+ *       Says "bus-tool: connected to URL" on stderr once a publisher is up.
  *   bus-tool publish URL [--count N] [--interval MS] FIELD=VALUE...
  *       listen on URL as a publisher and publish a call event N times
  *   bus-tool submit URL [--timeout MS] FIELD=VALUE...
@@ -27,7 +30,14 @@
 #include "bus/pbjson.h"
 #include "util/clock.h"
 
-static volatile sig_atomic_t g_stop;
+static volatile sig_atomic_t g_stop, g_report;
+
+static void
+on_report(int sig)
+{
+	(void)sig;
+	g_report = 1;
+}
 
 static void
 on_signal(int sig)
@@ -153,7 +163,7 @@ on_event_count(void *arg, const char *topic, const Tandem__Event *ev)
 }
 
 static void
-print_counts(void)
+print_counts(uint64_t gaps)
 {
 	pthread_mutex_lock(&g_counts.lock);
 	unsigned long long total = g_counts.other;
@@ -167,7 +177,7 @@ print_counts(void)
 	if (g_counts.other > 0) {
 		printf(" other=%llu", g_counts.other);
 	}
-	printf("\n");
+	printf(" missed=%llu\n", (unsigned long long)gaps);
 	fflush(stdout);
 	pthread_mutex_unlock(&g_counts.lock);
 }
@@ -193,12 +203,30 @@ cmd_tap(int argc, char **argv)
 		fprintf(stderr, "bus-tool: %s\n", err);
 		return (1);
 	}
+	/*
+	 * Pub/sub keeps nothing for late subscribers, so say when the first
+	 * publisher is connected: scripts wait for this line before they make
+	 * the events they mean to count.
+	 */
+	bool up = false;
+	td_bus_sub_stats st;
 	while (!g_stop) {
-		td_sleep_ms(100);
+		td_sleep_ms(20);
+		td_bus_sub_stats_get(s, &st);
+		if (g_report && count) {
+			g_report = 0;
+			print_counts(st.gaps);
+		}
+		if (up != (st.publishers > 0)) {
+			up = !up;
+			fprintf(stderr, "bus-tool: %s %s\n", up ? "connected to" : "disconnected from",
+			    argv[0]);
+		}
 	}
+	td_bus_sub_stats_get(s, &st);
 	td_bus_sub_close(s);
 	if (count) {
-		print_counts();
+		print_counts(st.gaps);
 	}
 	return (0);
 }
@@ -212,6 +240,7 @@ main(int argc, char **argv)
 	}
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
+	signal(SIGUSR1, on_report);
 	const char *cmd = argv[1], *url = argv[2];
 	if (strcmp(cmd, "tap") == 0) {
 		return (cmd_tap(argc - 2, argv + 2));
