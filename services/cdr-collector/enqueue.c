@@ -2,7 +2,6 @@
 /* Group commit of records to Redis lists (see enqueue.h). */
 #include "enqueue.h"
 
-#include <pthread.h>
 #include <semaphore.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -13,16 +12,16 @@
 #include "kv/kv.h"
 #include "log/log.h"
 #include "util/clock.h"
+#include "util/groupcommit.h"
 #include "util/mem.h"
 
 /* A submission; owned by the enqueuer from submit until its callback ran. */
 typedef struct item {
-	struct item *next;
+	td_gc_item gc; /* first: the enqueuer's link and the deadline */
 	const char *key;
 	void *data; /* owned */
 	size_t len;
 	long trim;
-	int64_t deadline_ms;
 	int64_t t0_us;
 	enq_done_fn done;
 	void *arg;
@@ -31,14 +30,16 @@ typedef struct item {
 struct enq {
 	const collector_cfg *cfg;
 	collector_metrics *m;
-	pthread_t thr;
-	pthread_mutex_t lock;
-	pthread_cond_t work; /* pending became non-empty, or stop */
-	item *head, *tail;   /* pending, FIFO */
-	bool stop;
+	td_gc *gc; /* the group committer whose thread owns kv */
 	_Atomic bool redis_up;
 	td_kv *kv; /* enqueuer thread only */
 };
+
+static item *
+next_of(const item *it)
+{
+	return ((item *)it->gc.next);
+}
 
 /* complete hands each item its result and frees it. */
 static void
@@ -46,7 +47,7 @@ complete(enq *e, item *list, int rv)
 {
 	int64_t now = td_mono_us();
 	for (item *it = list; it != NULL;) {
-		item *next = it->next;
+		item *next = next_of(it);
 		if (rv == 0) {
 			td_histogram_observe(e->m->enqueue_seconds, (double)(now - it->t0_us) / 1e6);
 		}
@@ -64,7 +65,7 @@ push_group(enq *e, item *list, const char *key, long trim, size_t n)
 {
 	td_cdrq_item *v = td_xcalloc(n, sizeof(td_cdrq_item));
 	size_t k = 0;
-	for (item *it = list; it != NULL; it = it->next) {
+	for (item *it = list; it != NULL; it = next_of(it)) {
 		if (strcmp(it->key, key) == 0) {
 			v[k].data = it->data;
 			v[k].len = it->len;
@@ -93,7 +94,7 @@ flush(enq *e, item *list)
 	const char *keys[8];
 	long trims[8];
 	size_t counts[8], nk = 0;
-	for (item *it = list; it != NULL; it = it->next) {
+	for (item *it = list; it != NULL; it = next_of(it)) {
 		size_t i;
 		for (i = 0; i < nk && strcmp(keys[i], it->key) != 0; i++) {
 		}
@@ -117,91 +118,41 @@ flush(enq *e, item *list)
 	return (TD_OK);
 }
 
-/* expire splits off items past their deadline and fails them. */
-static item *
-expire(enq *e, item *list)
-{
-	int64_t now = td_mono_ms();
-	item *keep = NULL, **kt = &keep, *dead = NULL, **dt = &dead;
-	for (item *it = list; it != NULL;) {
-		item *next = it->next;
-		it->next = NULL;
-		if (it->deadline_ms <= now) {
-			*dt = it;
-			dt = &it->next;
-		} else {
-			*kt = it;
-			kt = &it->next;
-		}
-		it = next;
-	}
-	if (dead != NULL) {
-		complete(e, dead, TD_ETIMEDOUT);
-	}
-	return (keep);
-}
+/* The group-commit callbacks (util/groupcommit.h), on the enqueuer's thread. */
 
-static void *
-enq_main(void *arg)
+static bool
+enq_ready(void *arg)
 {
 	enq *e = arg;
-	item *mine = NULL; /* taken, not yet pushed */
-	for (;;) {
-		pthread_mutex_lock(&e->lock);
-		while (e->head == NULL && mine == NULL && !e->stop) {
-			pthread_cond_wait(&e->work, &e->lock);
-		}
-		if (e->stop) {
-			item *all = e->head;
-			e->head = e->tail = NULL;
-			pthread_mutex_unlock(&e->lock);
-			complete(e, mine, TD_ECLOSED);
-			complete(e, all, TD_ECLOSED);
-			return (NULL);
-		}
-		/* Take up to group_max pending items, appended after any we hold. */
-		size_t n = 0;
-		item **tail = &mine;
-		while (*tail != NULL) {
-			tail = &(*tail)->next;
-			n++;
-		}
-		while (e->head != NULL && n < (size_t)e->cfg->group_max) {
-			item *it = e->head;
-			e->head = it->next;
-			it->next = NULL;
-			*tail = it;
-			tail = &it->next;
-			n++;
-		}
-		if (e->head == NULL) {
-			e->tail = NULL;
-		}
-		pthread_mutex_unlock(&e->lock);
-
-		mine = expire(e, mine);
-		if (mine == NULL) {
-			continue;
-		}
-		if (td_kv_ensure(e->kv) != 0) {
-			atomic_store(&e->redis_up, false);
-			td_sleep_ms(20);
-			continue;
-		}
-		if (flush(e, mine) == 0) {
-			atomic_store(&e->redis_up, true);
-			complete(e, mine, TD_OK);
-			mine = NULL;
-		} else {
-			/*
-			 * Unknown outcome for this group (the reply may be lost):
-			 * retry until the deadline.  A duplicate is harmless: the
-			 * writer is idempotent on the leg's identity.
-			 */
-			atomic_store(&e->redis_up, td_kv_connected(e->kv));
-			td_sleep_ms(20);
-		}
+	if (td_kv_ensure(e->kv) != 0) {
+		atomic_store(&e->redis_up, false);
+		return (false);
 	}
+	return (true);
+}
+
+static td_gc_item *
+enq_commit(void *arg, td_gc_item *group)
+{
+	enq *e = arg;
+	if (flush(e, (item *)group) == 0) {
+		atomic_store(&e->redis_up, true);
+		complete(e, (item *)group, TD_OK);
+		return (NULL);
+	}
+	/*
+	 * Unknown outcome for this group (the reply may be lost): retry until
+	 * the deadline.  A duplicate is harmless: the writer is idempotent on
+	 * the leg's identity.
+	 */
+	atomic_store(&e->redis_up, td_kv_connected(e->kv));
+	return (group);
+}
+
+static void
+enq_fail(void *arg, td_gc_item *it, int rv)
+{
+	complete(arg, (item *)it, rv);
 }
 
 enq *
@@ -210,12 +161,9 @@ enq_start(const collector_cfg *cfg, collector_metrics *m)
 	enq *e = TD_NEW(enq);
 	e->cfg = cfg;
 	e->m = m;
-	pthread_mutex_init(&e->lock, NULL);
-	pthread_cond_init(&e->work, NULL);
 	e->kv = td_kv_new(&(td_kv_opts){.url = cfg->redis_url, .cmd_timeout_ms = 2000});
-	if (pthread_create(&e->thr, NULL, enq_main, e) != 0) {
-		td_die("CDRC-THREAD", "cannot start the enqueuer thread");
-	}
+	static const td_gc_ops ops = {.ready = enq_ready, .commit = enq_commit, .fail = enq_fail};
+	e->gc = td_gc_start(&ops, e, (size_t)cfg->group_max, 20, "cdrc-enqueue");
 	return (e);
 }
 
@@ -225,15 +173,7 @@ enq_stop(enq *e)
 	if (e == NULL) {
 		return;
 	}
-	pthread_mutex_lock(&e->lock);
-	if (e->stop) {
-		pthread_mutex_unlock(&e->lock);
-		return;
-	}
-	e->stop = true;
-	pthread_cond_signal(&e->work);
-	pthread_mutex_unlock(&e->lock);
-	pthread_join(e->thr, NULL);
+	td_gc_stop(e->gc); /* what is still queued is failed with TD_ECLOSED */
 }
 
 void
@@ -242,10 +182,8 @@ enq_free(enq *e)
 	if (e == NULL) {
 		return;
 	}
-	enq_stop(e);
+	td_gc_free(e->gc);
 	td_kv_free(e->kv);
-	pthread_cond_destroy(&e->work);
-	pthread_mutex_destroy(&e->lock);
 	free(e);
 }
 
@@ -254,24 +192,10 @@ enq_submit_async(enq *e, const char *key, void *data, size_t len, long trim, int
     enq_done_fn done, void *arg)
 {
 	item *it = TD_NEW(item);
-	*it = (item){.key = key, .data = data, .len = len, .trim = trim,
-	    .deadline_ms = td_mono_ms() + timeout_ms, .t0_us = td_mono_us(), .done = done,
-	    .arg = arg};
+	*it = (item){.gc.deadline_ms = td_mono_ms() + timeout_ms, .key = key, .data = data,
+	    .len = len, .trim = trim, .t0_us = td_mono_us(), .done = done, .arg = arg};
 	td_gauge_add(e->m->in_flight, 1);
-	pthread_mutex_lock(&e->lock);
-	if (e->stop) {
-		pthread_mutex_unlock(&e->lock);
-		complete(e, it, TD_ECLOSED);
-		return;
-	}
-	if (e->tail != NULL) {
-		e->tail->next = it;
-	} else {
-		e->head = it;
-	}
-	e->tail = it;
-	pthread_cond_signal(&e->work);
-	pthread_mutex_unlock(&e->lock);
+	td_gc_submit(e->gc, &it->gc);
 }
 
 /* A synchronous submission waits on its own semaphore: only it is woken. */

@@ -34,6 +34,7 @@
 #include "util/backoff.h"
 #include "util/buf.h"
 #include "util/clock.h"
+#include "util/groupcommit.h"
 #include "util/mem.h"
 
 #define KEY_PREFIX "tandem:loc:"
@@ -195,13 +196,13 @@ script_hash(void)
 
 /* An update on its way through the writer; owned by it until done ran. */
 typedef struct item {
-	struct item *next;
+	td_gc_item gc; /* first: the writer's link and the deadline */
 	char aor[LOC_MAX_AOR];
 	int argc;
 	const char *argv[UPD_ARGS];
 	size_t lens[UPD_ARGS];
 	char *blob; /* the arguments' bytes */
-	int64_t deadline_ms, t0_us;
+	int64_t t0_us;
 	loc_done_fn done;
 	void *arg;
 } item;
@@ -221,13 +222,8 @@ struct loc {
 	void *event_arg;
 	loc_cache *cache;
 
-	/* writer */
-	pthread_t thr;
-	pthread_mutex_t mu;
-	pthread_cond_t work; /* pending non-empty, or stop */
-	pthread_cond_t nap; /* stop only: for the writer's timed waits */
-	item *head, *tail;
-	bool stop;
+	/* writer: a group committer whose thread owns wkv and wbuf */
+	td_gc *writer;
 	td_kv *wkv; /* writer thread only */
 	loc_binding *wbuf; /* writer thread only: LOC_MAX_PER_AOR bindings */
 
@@ -606,6 +602,12 @@ run_script(loc *l, td_kv *kv, int which, int argc, const char **argv, const size
 
 /* ---- the writer ------------------------------------------------------------ */
 
+static item *
+next_of(const item *it)
+{
+	return ((item *)it->gc.next);
+}
+
 static void
 item_free(item *it)
 {
@@ -617,37 +619,13 @@ static void
 fail_items(loc *l, item *list, int rv)
 {
 	for (item *it = list; it != NULL;) {
-		item *next = it->next;
+		item *next = next_of(it);
 		atomic_fetch_add(&l->n_update_failures, 1);
 		td_counter_inc(l->m.update_failures);
 		it->done(it->arg, rv, NULL, 0);
 		item_free(it);
 		it = next;
 	}
-}
-
-/* expire_items fails items past their deadline; returns the rest, in order. */
-static item *
-expire_items(loc *l, item *list)
-{
-	int64_t now = td_mono_ms();
-	item *keep = NULL, **kt = &keep, *dead = NULL, **dt = &dead;
-	for (item *it = list; it != NULL;) {
-		item *next = it->next;
-		it->next = NULL;
-		if (it->deadline_ms <= now) {
-			*dt = it;
-			dt = &it->next;
-		} else {
-			*kt = it;
-			kt = &it->next;
-		}
-		it = next;
-	}
-	if (dead != NULL) {
-		fail_items(l, dead, atomic_load(&l->redis_up) ? TD_ETIMEDOUT : TD_ECONN);
-	}
-	return (keep);
 }
 
 /* complete_ok finishes an item from its script reply {events, bindings}. */
@@ -696,12 +674,12 @@ script_reply_ok(const redisReply *r)
  * LOADING/BUSY/READONLY), in order.  Callbacks run only after the WAIT's
  * reply, so an acknowledged update is on the replica when it can be.
  */
-static item *
+static td_gc_item *
 flush(loc *l, item *list)
 {
 	redisContext *c = td_kv_ctx(l->wkv);
 	size_t n = 0;
-	for (item *it = list; it != NULL; it = it->next) {
+	for (item *it = list; it != NULL; it = next_of(it)) {
 		it->argv[1] = script_sha[SCRIPT_UPDATE];
 		it->lens[1] = 40;
 		if (redisAppendCommandArgv(c, it->argc, it->argv, it->lens) != REDIS_OK) {
@@ -741,19 +719,19 @@ flush(loc *l, item *list)
 			freeReplyObject(r);
 		}
 	}
-	item *retry = NULL, **rt = &retry;
+	td_gc_item *retry = NULL, **rt = &retry;
 	size_t i = 0;
 	for (item *it = list; it != NULL; i++) {
-		item *next = it->next;
-		it->next = NULL;
+		item *next = next_of(it);
+		it->gc.next = NULL;
 		/*
 		 * With WAIT, a lost WAIT reply leaves every item's outcome
 		 * unconfirmed on the replica: try them all again (idempotent).
 		 */
 		redisReply *r = io_failed && l->wait_replicas > 0 ? NULL : rep[i];
 		if (r == NULL) {
-			*rt = it;
-			rt = &it->next;
+			*rt = &it->gc;
+			rt = &it->gc.next;
 		} else if (r->type == REDIS_REPLY_ERROR) {
 			const char *s = r->str ? r->str : "";
 			bool again = false;
@@ -768,8 +746,8 @@ flush(loc *l, item *list)
 			}
 			if (again) {
 				snprintf(why, sizeof(why), "%s", s);
-				*rt = it;
-				rt = &it->next;
+				*rt = &it->gc;
+				rt = &it->gc.next;
 			} else {
 				LOG_WARN(
 				    "SIPR-LOC-UPDATE-FAIL", "update of %s failed: %s", it->aor, s);
@@ -815,70 +793,33 @@ flush(loc *l, item *list)
 	return (retry);
 }
 
-/* nap waits up to ms unless stopping. */
-static void
-nap(loc *l, int64_t ms)
-{
-	struct timespec ts;
-	abs_deadline(&ts, ms);
-	pthread_mutex_lock(&l->mu);
-	if (!l->stop) {
-		(void)pthread_cond_timedwait(&l->nap, &l->mu, &ts);
-	}
-	pthread_mutex_unlock(&l->mu);
-}
+/* The writer's group-commit callbacks (util/groupcommit.h), on its thread. */
 
-static void *
-writer_main(void *arg)
+static bool
+writer_ready(void *arg)
 {
 	loc *l = arg;
-	item *mine = NULL; /* taken, not yet answered */
-	for (;;) {
-		pthread_mutex_lock(&l->mu);
-		while (l->head == NULL && mine == NULL && !l->stop) {
-			pthread_cond_wait(&l->work, &l->mu);
-		}
-		if (l->stop) {
-			item *all = l->head;
-			l->head = l->tail = NULL;
-			pthread_mutex_unlock(&l->mu);
-			fail_items(l, mine, TD_ECLOSED);
-			fail_items(l, all, TD_ECLOSED);
-			return (NULL);
-		}
-		long n = 0;
-		item **tail = &mine;
-		while (*tail != NULL) {
-			tail = &(*tail)->next;
-			n++;
-		}
-		while (l->head != NULL && n < l->group_max) {
-			item *it = l->head;
-			l->head = it->next;
-			it->next = NULL;
-			*tail = it;
-			tail = &it->next;
-			n++;
-		}
-		if (l->head == NULL) {
-			l->tail = NULL;
-		}
-		pthread_mutex_unlock(&l->mu);
-
-		mine = expire_items(l, mine);
-		if (mine == NULL) {
-			continue;
-		}
-		if (td_kv_ensure(l->wkv) != 0) {
-			atomic_store(&l->redis_up, false);
-			nap(l, 20);
-			continue;
-		}
-		mine = flush(l, mine);
-		if (mine != NULL) {
-			nap(l, 20);
-		}
+	if (td_kv_ensure(l->wkv) != 0) {
+		atomic_store(&l->redis_up, false);
+		return (false);
 	}
+	return (true);
+}
+
+static td_gc_item *
+writer_commit(void *arg, td_gc_item *group)
+{
+	return (flush(arg, (item *)group));
+}
+
+static void
+writer_fail(void *arg, td_gc_item *it, int rv)
+{
+	loc *l = arg;
+	if (rv == TD_ETIMEDOUT && !atomic_load(&l->redis_up)) {
+		rv = TD_ECONN; /* it timed out because Redis is away: say so */
+	}
+	fail_items(l, (item *)it, rv);
 }
 
 /* ---- public ------------------------------------------------------------------ */
@@ -904,9 +845,6 @@ loc_new(const loc_cfg *cfg)
 	l->event_arg = cfg->event_arg;
 	l->cache = loc_cache_new(cfg->cache_max > 0 ? cfg->cache_max : CACHE_MAX_DEFAULT);
 	l->wbuf = td_xcalloc(LOC_MAX_PER_AOR, sizeof(loc_binding));
-	pthread_mutex_init(&l->mu, NULL);
-	pthread_cond_init(&l->work, NULL);
-	cond_init_mono(&l->nap);
 	pthread_mutex_init(&l->pmu, NULL);
 	cond_init_mono(&l->pcv);
 	pthread_mutex_init(&l->gmu, NULL);
@@ -938,10 +876,9 @@ loc_new(const loc_cfg *cfg)
 	    td_metrics_latency_nbuckets);
 
 	l->wkv = kv_new(l, 50, 1000);
-	if (pthread_create(&l->thr, NULL, writer_main, l) != 0) {
-		td_die("SIPR-LOC-THREAD", "cannot start the location writer thread");
-	}
-	pthread_setname_np(l->thr, "sr-loc-writer");
+	static const td_gc_ops writer_ops = {
+	    .ready = writer_ready, .commit = writer_commit, .fail = writer_fail};
+	l->writer = td_gc_start(&writer_ops, l, (size_t)l->group_max, 20, "sr-loc-writer");
 	return (l);
 }
 
@@ -951,12 +888,7 @@ loc_free(loc *l)
 	if (l == NULL) {
 		return;
 	}
-	pthread_mutex_lock(&l->mu);
-	l->stop = true;
-	pthread_cond_signal(&l->work);
-	pthread_cond_signal(&l->nap);
-	pthread_mutex_unlock(&l->mu);
-	pthread_join(l->thr, NULL);
+	td_gc_free(l->writer); /* what is still queued is failed with TD_ECLOSED */
 	td_kv_free(l->wkv);
 	for (pconn *c = l->idle; c != NULL;) {
 		pconn *next = c->next;
@@ -966,10 +898,7 @@ loc_free(loc *l)
 	}
 	loc_cache_free(l->cache);
 	free(l->wbuf);
-	pthread_cond_destroy(&l->work);
-	pthread_cond_destroy(&l->nap);
 	pthread_cond_destroy(&l->pcv);
-	pthread_mutex_destroy(&l->mu);
 	pthread_mutex_destroy(&l->pmu);
 	pthread_mutex_destroy(&l->gmu);
 	free(l->redis_url);
@@ -1083,7 +1012,7 @@ loc_apply(loc *l, const loc_update *u, int64_t timeout_ms, loc_done_fn done, voi
 	it->done = done;
 	it->arg = arg;
 	it->t0_us = td_mono_us();
-	it->deadline_ms = td_mono_ms() + (timeout_ms > 0 ? timeout_ms : l->cmd_timeout_ms);
+	it->gc.deadline_ms = td_mono_ms() + (timeout_ms > 0 ? timeout_ms : l->cmd_timeout_ms);
 	bool bad = aor_norm(u->aor, it->aor) != 0 || u->nset < 0 || u->nset > LOC_MAX_PER_AOR
 	    || u->nremove < 0 || u->nremove > LOC_MAX_PER_AOR;
 	for (int i = 0; !bad && i < u->nremove; i++) {
@@ -1151,20 +1080,7 @@ loc_apply(loc *l, const loc_update *u, int64_t timeout_ms, loc_done_fn done, voi
 		it->argv[i] = it->blob + off[i];
 	}
 
-	pthread_mutex_lock(&l->mu);
-	if (l->stop) {
-		pthread_mutex_unlock(&l->mu);
-		fail_items(l, it, TD_ECLOSED);
-		return;
-	}
-	if (l->tail != NULL) {
-		l->tail->next = it;
-	} else {
-		l->head = it;
-	}
-	l->tail = it;
-	pthread_cond_signal(&l->work);
-	pthread_mutex_unlock(&l->mu);
+	td_gc_submit(l->writer, &it->gc);
 }
 
 void
