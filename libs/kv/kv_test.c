@@ -17,12 +17,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include "kv/kv.h"
 #include "log/log.h"
+#include "log/logcapture.h"
 #include "util/clock.h"
 
 /* ---- URLs ------------------------------------------------------------------------------ */
@@ -127,25 +127,18 @@ test_reply_err(void **state)
 
 /* ---- connecting ---------------------------------------------------------------------------- */
 
-static int g_logfd = -1;
-
 static int
 log_setup(void **state)
 {
 	(void)state;
-	g_logfd = memfd_create("kv_test_log", 0);
-	td_log_set_fd(g_logfd);
-	td_log_setup("kv_test", "", TD_LOG_LOGFMT);
-	td_log_set_level(TD_LOG_INFO);
-	return (g_logfd < 0 ? -1 : 0);
+	return (td_logcap_start("kv_test"));
 }
 
 static int
 log_teardown(void **state)
 {
 	(void)state;
-	td_log_set_fd(2);
-	close(g_logfd);
+	td_logcap_stop();
 	return (0);
 }
 
@@ -153,16 +146,9 @@ log_teardown(void **state)
 static int
 log_count(const char *id)
 {
-	char buf[16384];
-	ssize_t n = pread(g_logfd, buf, sizeof(buf) - 1, 0);
-	buf[n > 0 ? n : 0] = '\0';
-	int c = 0;
 	char pat[64];
 	snprintf(pat, sizeof(pat), " id=%s ", id);
-	for (char *p = buf; (p = strstr(p, pat)) != NULL; p++) {
-		c++;
-	}
-	return (c);
+	return (td_logcap_count(pat));
 }
 
 /* closed_port returns a loopback port nothing listens on. */

@@ -14,47 +14,33 @@
 #include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include "log/log.h"
+#include "log/logcapture.h"
 #include "pg/pg.h"
 #include "util/clock.h"
-
-static int g_logfd = -1;
 
 static int
 log_setup(void **state)
 {
 	(void)state;
-	g_logfd = memfd_create("pg_test_log", 0);
-	td_log_set_fd(g_logfd);
-	td_log_setup("pg_test", "", TD_LOG_LOGFMT);
-	td_log_set_level(TD_LOG_INFO);
-	return (g_logfd < 0 ? -1 : 0);
+	return (td_logcap_start("pg_test"));
 }
 
 static int
 log_teardown(void **state)
 {
 	(void)state;
-	td_log_set_fd(2);
-	close(g_logfd);
+	td_logcap_stop();
 	return (0);
 }
 
 static int
 log_count(const char *needle)
 {
-	char buf[16384];
-	ssize_t n = pread(g_logfd, buf, sizeof(buf) - 1, 0);
-	buf[n > 0 ? n : 0] = '\0';
-	int c = 0;
-	for (char *p = buf; (p = strstr(p, needle)) != NULL; p++) {
-		c++;
-	}
-	return (c);
+	return (td_logcap_count(needle));
 }
 
 static int
