@@ -21,6 +21,13 @@ typedef struct sr_addr {
 	} u;
 	socklen_t len;
 	uint8_t proto; /* sr_proto */
+	/*
+	 * UDP, a source: 1 + the index of the listening socket it came in on,
+	 * so that what we send back leaves from the address the peer sent to
+	 * (with several listen addresses, e.g. a node address and the virtual
+	 * IP).  0: no such socket (an address from a URI or a Via).
+	 */
+	uint8_t sock;
 } sr_addr;
 
 /*

@@ -54,6 +54,8 @@ struct tp {
 	_Atomic uint64_t udp_in, udp_out, tcp_in, tcp_out, tcp_accepted, tcp_opened, tcp_closed,
 	    send_errors, framing_errors, oversize;
 	_Atomic int64_t tcp_open;
+	sr_addr adv; /* the advertised address, when it is numeric (adv_ok) */
+	bool adv_ok;
 };
 
 /* ---- listen spec ------------------------------------------------------------------- */
@@ -119,6 +121,13 @@ tp_new(sr *r)
 		pthread_mutex_init(&t->shards[i].lock, NULL);
 	}
 	atomic_store(&t->next_id, 1);
+	const char *h = r->adv_host;
+	size_t hn = strlen(h);
+	if (hn >= 2 && h[0] == '[' && h[hn - 1] == ']') {
+		h++;
+		hn -= 2;
+	}
+	t->adv_ok = sr_addr_parse(&t->adv, h, hn, r->adv_port, SR_UDP) == 0;
 	return (t);
 }
 
@@ -359,8 +368,10 @@ tp_open_worker_sockets(tp *t, worker *w, const tp_listen *ls, int n, char *err, 
 /* ---- receiving --------------------------------------------------------------------------- */
 
 void
-tp_on_udp(tp *t, worker *w, int fd, const sr_addr *local)
+tp_on_udp(tp *t, worker *w, int nth)
 {
+	int fd = w->udp[nth].fd;
+	const sr_addr *local = &w->udp[nth].local;
 	struct mmsghdr msgs[UDP_BATCH];
 	struct iovec iov[UDP_BATCH];
 	sr_addr src[UDP_BATCH];
@@ -382,6 +393,7 @@ tp_on_udp(tp *t, worker *w, int fd, const sr_addr *local)
 		for (int i = 0; i < n; i++) {
 			src[i].len = msgs[i].msg_hdr.msg_namelen;
 			src[i].proto = SR_UDP;
+			src[i].sock = (uint8_t)(nth + 1);
 			const char *buf = iov[i].iov_base;
 			size_t len = msgs[i].msg_len;
 			if (!proxy_admit(w, &src[i])) {
@@ -626,6 +638,35 @@ open_conn(tp *t, worker *w, const sr_addr *dst)
 	return (c);
 }
 
+/*
+ * udp_fd_for: the socket a datagram to dst leaves by (see tp_send).  Every
+ * worker holds the same UDP sockets in the same order, so dst->sock means
+ * the same address on any of them.
+ */
+static int
+udp_fd_for(const tp *t, const worker *w, const sr_addr *dst)
+{
+	int family = dst->u.sa.sa_family;
+	if (dst->sock > 0 && dst->sock <= w->nudp &&
+	    w->udp[dst->sock - 1].local.u.sa.sa_family == family) {
+		return (w->udp[dst->sock - 1].fd);
+	}
+	int first = -1;
+	for (int i = 0; i < w->nudp; i++) {
+		const sr_addr *l = &w->udp[i].local;
+		if (l->u.sa.sa_family != family) {
+			continue;
+		}
+		if (t->adv_ok && sr_addr_same_host(l, &t->adv)) {
+			return (w->udp[i].fd);
+		}
+		if (first < 0) {
+			first = w->udp[i].fd;
+		}
+	}
+	return (first);
+}
+
 int
 tp_send(tp *t, worker *w, const sr_addr *dst, uint32_t conn_id, const char *data, size_t len)
 {
@@ -645,14 +686,7 @@ tp_send(tp *t, worker *w, const sr_addr *dst, uint32_t conn_id, const char *data
 		conn_unref(c);
 		return (rv);
 	}
-	worker *sw = w != NULL ? w : t->r->w[0];
-	int fd = -1;
-	for (int i = 0; i < sw->nudp; i++) {
-		if (sw->udp[i].local.u.sa.sa_family == dst->u.sa.sa_family) {
-			fd = sw->udp[i].fd;
-			break;
-		}
-	}
+	int fd = udp_fd_for(t, w != NULL ? w : t->r->w[0], dst);
 	if (fd < 0) {
 		atomic_fetch_add(&t->send_errors, 1);
 		return (TD_ECONN); /* no UDP socket of that family */

@@ -40,7 +40,9 @@ void tp_free(tp *t);
 
 /*
  * tp_send sends one whole message.  UDP: a datagram from one of the
- * listening sockets (so replies come back to our port).  TCP: on connection
+ * listening sockets (so replies come back to our port): the one dst->sock
+ * names (the one its request came in on), else the one bound to the
+ * advertised address, else the first of dst's family.  TCP: on connection
  * conn_id if given and still open, else on a connection to dst (opening
  * one if needed; the bytes are queued until it connects).  Any thread.
  * 0, or TD_ECONN (no way to send) / TD_EIO.
@@ -51,7 +53,7 @@ int tp_send(tp *t, struct worker *w, const sr_addr *dst, uint32_t conn_id, const
 /* Called by worker.c for its sockets. */
 int tp_open_worker_sockets(tp *t, struct worker *w, const tp_listen *ls, int n, char *err,
     size_t errlen) TD_MUSTCHECK;
-void tp_on_udp(tp *t, struct worker *w, int fd, const sr_addr *local);
+void tp_on_udp(tp *t, struct worker *w, int nth); /* the worker's nth UDP socket is readable */
 void tp_on_accept(tp *t, struct worker *w, int lfd, const sr_addr *local);
 void tp_on_conn(tp *t, struct worker *w, void *conn, uint32_t events);
 /* tp_idle_sweep closes this worker's connections idle longer than idle_ms. */

@@ -96,7 +96,7 @@ worker_main(void *arg)
 		for (int i = 0; i < n; i++) {
 			io *o = evs[i].data.ptr;
 			switch (o->kind) {
-			case IO_UDP: tp_on_udp(r->tp, w, o->fd, &o->local); break;
+			case IO_UDP: tp_on_udp(r->tp, w, (int)(o - w->udp)); break;
 			case IO_TCP_LISTEN: tp_on_accept(r->tp, w, o->fd, &o->local); break;
 			case IO_TCP_CONN: tp_on_conn(r->tp, w, o, evs[i].events); break;
 			case IO_INBOX: run_inbox(w); break;

@@ -70,7 +70,7 @@ router_start() {
 	local ip=$1 port=$2 extra=${3:-}
 	daemon_conf sip-router <<CONF
 [sip]
-listen = udp:$ip:$port,tcp:$ip:$port
+listen = ${ROUTER_LISTEN:-udp:$ip:$port,tcp:$ip:$port}
 workers = ${ROUTER_WORKERS:-2}
 [auth]
 secret = $(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')
@@ -91,14 +91,16 @@ router_routing_ready() { [ "$(router_routing_version)" -gt 0 ]; }
 
 # sip_udp FROM_IP TO_PORT COUNT MESSAGE: sends MESSAGE (LF line ends become
 # CRLF; each @N@ becomes a token unique to the message, for branches and
-# Call-IDs) COUNT times from FROM_IP to 127.0.0.1:TO_PORT as fast as it can,
-# then prints the status line of every response that comes back within a
-# second.  For hand-made and malformed requests that SIPp cannot send.
+# Call-IDs) COUNT times from FROM_IP to ${SIP_UDP_TO:-127.0.0.1}:TO_PORT as
+# fast as it can, then prints the status line of every response that comes
+# back within a second.  For hand-made and malformed requests that SIPp
+# cannot send.  The socket is connected: a response from any other address
+# than the one the requests went to is not seen.
 sip_udp() {
 	perl -MIO::Socket::INET -e '
-		my ($from, $port, $n, $msg) = @ARGV;
+		my ($from, $port, $n, $msg, $to) = @ARGV;
 		$msg =~ s/\r?\n/\r\n/g;
-		my $s = IO::Socket::INET->new(LocalAddr => $from, PeerAddr => "127.0.0.1:$port",
+		my $s = IO::Socket::INET->new(LocalAddr => $from, PeerAddr => "$to:$port",
 			Proto => "udp") or die "socket: $!";
 		my $run = sprintf("%x%x", $$, int(rand(1 << 30)));
 		for my $i (1 .. $n) { (my $m = $msg) =~ s/\@N\@/$run.$i/g; $s->send($m); }
@@ -106,5 +108,5 @@ sip_udp() {
 		while (select(my $r = $rin, undef, undef, 1.0) > 0) {
 			my $buf; $s->recv($buf, 65535) or last;
 			my ($line) = split /\r\n/, $buf; print "$line\n";
-		}' "$@"
+		}' "$@" "${SIP_UDP_TO:-127.0.0.1}"
 }
