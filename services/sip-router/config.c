@@ -48,6 +48,13 @@ const td_cfg_key router_cfg_keys[] = {
     {"sip.failover_timeout", TD_CFG_MS, OFF(fr_timeout_ms), "3s", 200, 32000, NULL, 0,
         "a FreeSWITCH node or trunk that answers nothing (not even 100 Trying) for this long "
         "is given up and the next one tried"},
+    {"sip.dns_timeout", TD_CFG_MS, OFF(dns_timeout_ms), "500ms", 10, 10000, NULL, 0,
+        "longest a worker waits for a name (Route, Contact, Request-URI host) to resolve; "
+        "the request then fails and the lookup goes on for the next one"},
+    {"sip.dns_cache_ttl", TD_CFG_MS, OFF(dns_ttl_ms), "60s", 0, 86400000, NULL, 0,
+        "how long a resolved name is kept"},
+    {"sip.dns_negative_ttl", TD_CFG_MS, OFF(dns_neg_ttl_ms), "5s", 0, 3600000, NULL, 0,
+        "how long a name that did not resolve is not asked again"},
     {"sip.force_rport", TD_CFG_BOOL, OFF(force_rport), "true", 0, 0, NULL, 0,
         "answer UDP requests at the port they came from even without ;rport (NAT-friendly, "
         "Kamailio's force_rport()); false: the Via's port, as RFC 3261 section 18.2.2 says"},

@@ -193,7 +193,7 @@ on_ack(worker *w, const td_sip_msg *m, const sr_addr *src)
 	target t;
 	td_sip_uri nu;
 	if (td_sip_uri_parse(next, &nu) != 0 ||
-	    sr_is_us(r, nu.host.p, nu.host.n, nu.port) || px_uri_target(next.p, next.n, &t) != 0) {
+	    sr_is_us(r, nu.host.p, nu.host.n, nu.port) || px_uri_target(r, next.p, next.n, &t) != 0) {
 		return; /* nowhere to send it (or a loop back to us): drop */
 	}
 	char branch[TD_SIP_BRANCH_MAX], sent_by[300], host[64];

@@ -65,8 +65,8 @@ bool px_is_loop(sr *r, const td_sip_msg *m, const char *hash);
 
 /* px_route_locked decides where c's request goes and forwards it, or answers it. */
 void px_route_locked(ctx *c, worker *w, const td_sip_msg *m);
-/* px_uri_target fills t->dst from a SIP URI (numeric hosts; names resolved, blocking). */
-int px_uri_target(const char *uri, size_t ulen, target *t);
+/* px_uri_target fills t->dst from a SIP URI (names through r->dns: cached, bounded wait). */
+int px_uri_target(sr *r, const char *uri, size_t ulen, target *t);
 
 /* ---- proxy.c: messages in and out ------------------------------------------------------- */
 

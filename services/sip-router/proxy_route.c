@@ -9,15 +9,16 @@
 
 #include "auth.h"
 #include "dialog.h"
+#include "dns.h"
 #include "fspool.h"
 #include "registrar.h"
 #include "routing.h"
 #include "sip/uri.h"
 #include "util/mem.h"
 
-/* px_uri_target fills t->dst from a SIP URI (numeric hosts; names resolved, blocking). */
+/* px_uri_target fills t->dst from a SIP URI (names through r->dns: cached, bounded wait). */
 int
-px_uri_target(const char *uri, size_t ulen, target *t)
+px_uri_target(sr *r, const char *uri, size_t ulen, target *t)
 {
 	td_sip_uri u;
 	if (td_sip_uri_parse((td_sip_str){uri, ulen}, &u) != 0 || u.host.n == 0) {
@@ -31,8 +32,10 @@ px_uri_target(const char *uri, size_t ulen, target *t)
 	if (sr_addr_parse(&t->dst, host.p, host.n, u.port, proto) != 0) {
 		char h[256];
 		snprintf(h, sizeof(h), "%.*s", (int)host.n, host.p);
-		if (sr_addr_resolve(&t->dst, h, u.port, proto) != 0) {
-			return (TD_ENOTFOUND);
+		int rv = r->dns != NULL ? dns_resolve(r->dns, h, u.port, proto, &t->dst)
+		                        : sr_addr_resolve(&t->dst, h, u.port, proto);
+		if (rv != 0) {
+			return (rv == TD_ETIMEDOUT ? TD_ETIMEDOUT : TD_ENOTFOUND);
 		}
 	}
 	return (TD_OK);
@@ -65,7 +68,7 @@ is_private(const sr_addr *a)
  * where it said.
  */
 static int
-binding_target(const loc_binding *b, target *t)
+binding_target(sr *r, const loc_binding *b, target *t)
 {
 	sr_addr rx;
 	bool have_rx = false;
@@ -74,7 +77,7 @@ binding_target(const loc_binding *b, target *t)
 		have_rx = sr_addr_parse(&rx, b->received, (size_t)(colon - b->received),
 		              (uint16_t)atoi(colon + 1), b->transport == LOC_TCP ? SR_TCP : SR_UDP) == 0;
 	}
-	bool contact_ok = px_uri_target(t->ruri, strlen(t->ruri), t) == 0;
+	bool contact_ok = px_uri_target(r, t->ruri, strlen(t->ruri), t) == 0;
 	if (have_rx && (!contact_ok || b->transport == LOC_TCP || b->reg_id != 0 ||
 	                   (is_private(&t->dst) && !sr_addr_same_host(&t->dst, &rx)))) {
 		t->dst = rx;
@@ -98,7 +101,7 @@ route_user(ctx *c, const char *user, const char *domain, preq *p)
 	for (int i = 0; i < n && p->nt < MAX_TARGETS; i++) {
 		target *t = &p->t[p->nt];
 		px_target_ruri(t, "%s", bs[i].contact);
-		if (binding_target(&bs[i], t) == 0) {
+		if (binding_target(c->r, &bs[i], t) == 0) {
 			t->fs_node = -1;
 			p->nt++;
 		}
@@ -133,7 +136,7 @@ route_media(ctx *c, const td_sip_msg *m, const char *number, preq *p)
 
 /* route_trunk: trunks for an outbound prefix, in turn (healthy first, by priority). */
 static void
-route_trunk(const rt_target *tg, preq *p)
+route_trunk(sr *r, const rt_target *tg, preq *p)
 {
 	p->serial = true;
 	for (int i = 0; i < tg->ntrunks && p->nt < MAX_TARGETS; i++) {
@@ -148,7 +151,7 @@ route_trunk(const rt_target *tg, preq *p)
 		}
 		px_target_ruri(t, "sip:%s@%s%s", tk->number, hp,
 		    proto == SR_TCP ? ";transport=tcp" : "");
-		if (px_uri_target(t->ruri, strlen(t->ruri), t) == 0) {
+		if (px_uri_target(r, t->ruri, strlen(t->ruri), t) == 0) {
 			t->fs_node = -1;
 			p->nt++;
 		}
@@ -189,7 +192,12 @@ forward_to(ctx *c, worker *w, const td_sip_msg *m, td_sip_str hop_uri, const cha
 	preq *p = px_preq_of(c);
 	target *t = &p->t[0];
 	px_target_ruri(t, "%.*s", (int)m->ruri.n, m->ruri.p);
-	if (px_uri_target(hop_uri.p, hop_uri.n, t) != 0) {
+	int rv = px_uri_target(c->r, hop_uri.p, hop_uri.n, t);
+	if (rv == TD_ETIMEDOUT) {
+		proxy_reply_locked(c, w, 503, "Name Resolution Timed Out", "Retry-After: 5\r\n");
+		return;
+	}
+	if (rv != 0) {
 		proxy_reply_locked(c, w, 404, unresolvable, NULL);
 		return;
 	}
@@ -342,7 +350,7 @@ px_route_locked(ctx *c, worker *w, const td_sip_msg *m)
 			return;
 		}
 	} else if (tg.kind == RT_TRUNK_OUT) {
-		route_trunk(&tg, p);
+		route_trunk(c->r, &tg, p);
 		if (p->nt == 0) {
 			proxy_reply_locked(c, w, 503, "No Trunk Available", NULL);
 			return;

@@ -25,6 +25,9 @@ typedef struct router_cfg {
 	int64_t txn_linger_ms;    /* sip.txn_linger */
 	int64_t invite_timeout_ms;/* sip.invite_timeout (Timer C) */
 	int64_t fr_timeout_ms;    /* sip.failover_timeout */
+	int64_t dns_timeout_ms;   /* sip.dns_timeout */
+	int64_t dns_ttl_ms;       /* sip.dns_cache_ttl */
+	int64_t dns_neg_ttl_ms;   /* sip.dns_negative_ttl */
 	char *default_domain;     /* sip.default_domain */
 	bool force_rport;         /* sip.force_rport */
 	char *server_name;        /* sip.server_name: Server/User-Agent header */

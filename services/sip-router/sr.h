@@ -69,6 +69,7 @@ typedef struct sr {
 	struct fs_pool *fs;
 	struct rl *rl;
 	struct sr_events *ev;
+	struct sr_dns *dns;
 	td_digest *digest;
 	uint8_t branch_key[32];  /* keys stateless branch hashes (loop detection) */
 	sr_metrics m;

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "dialog.h"
+#include "dns.h"
 #include "events.h"
 #include "fspool.h"
 #include "location.h"
@@ -197,6 +198,7 @@ router_start(router_svc *s, const router_cfg *cfg, const td_daemon_common *cm, c
 		return (TD_EINVAL);
 	}
 	sodium_memzero(secret, sizeof(secret));
+	r->dns = dns_new(cfg->dns_timeout_ms, cfg->dns_ttl_ms, cfg->dns_neg_ttl_ms);
 	r->fs = fs_new(cfg->fs_nodes, cfg->fs_strategy, (int)cfg->fs_fail_after, err, errlen);
 	if (r->fs == NULL) {
 		char tmp[256];
@@ -298,6 +300,7 @@ router_stop(router_svc *s)
 	ev_free(r->ev);
 	rl_free(r->rl);
 	fs_free(r->fs);
+	dns_free(r->dns);
 	td_digest_free(r->digest);
 	sr_metrics_fini(&r->m);
 }
