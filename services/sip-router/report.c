@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "dialog.h"
+#include "dns.h"
 #include "events.h"
 #include "fspool.h"
 #include "location.h"
@@ -69,9 +70,12 @@ router_stats(td_daemon *d)
 	double p50 = td_histogram_quantile(m->reg_seconds, 0.5) * 1000;
 	double p99 = td_histogram_quantile(m->reg_seconds, 0.99) * 1000;
 	double s50 = td_histogram_quantile(m->setup_seconds, 0.5) * 1000;
+	sr_dns_stats ds;
+	dns_stats(r->dns, &ds);
 	return (json_pack("{s:o, s:o, s:{s:I, s:I, s:I, s:I}, s:{s:I, s:I, s:f, s:f}, "
 	                  "s:{s:I, s:I, s:I, s:I}, s:{s:I, s:I, s:f}, s:I, s:I, s:I, s:I, "
-	                  "s:{s:I, s:I, s:I, s:I, s:I, s:I}, s:{s:I, s:I, s:I, s:I}, s:o}",
+	                  "s:{s:I, s:I, s:I, s:I, s:I, s:I}, s:{s:I, s:I, s:I, s:I}, s:o, "
+	                  "s:{s:I, s:I, s:I, s:I, s:I}}",
 	    "requests", req, "responses", resp, "errors", "parse", (json_int_t)td_counter_get(m->parse_errors),
 	    "rate_limited", (json_int_t)td_counter_get(m->rate_limited), "oversize",
 	    (json_int_t)td_counter_get(m->oversize), "send", (json_int_t)ts.send_errors, "registrations",
@@ -91,7 +95,9 @@ router_stats(td_daemon *d)
 	    (json_int_t)ts.tcp_out, "tcp_open", (json_int_t)ts.tcp_open, "framing_errors",
 	    (json_int_t)ts.framing_errors, "location", "lookups", (json_int_t)ls.lookups, "cache_hits",
 	    (json_int_t)ls.cache_hits, "redis_errors", (json_int_t)ls.redis_errors, "bindings",
-	    (json_int_t)ls.bindings, "events", ev_stats(r->ev)));
+	    (json_int_t)ls.bindings, "events", ev_stats(r->ev), "dns", "hits", (json_int_t)ds.hits,
+	    "misses", (json_int_t)ds.misses, "timeouts", (json_int_t)ds.timeouts, "failures",
+	    (json_int_t)ds.failures, "names", (json_int_t)ds.entries));
 }
 
 /* ---- commands ------------------------------------------------------------------------------------ */

@@ -4,7 +4,8 @@
 # its request was sent to, and a request the router forwards leaves from the
 # advertised address, the one in its Via and Record-Route.  A peer behind a
 # NAT or a firewall drops datagrams from any other address; the test's
-# sockets are connected, so they would not see them either.
+# sockets are connected, so they would not see them either.  And a next hop
+# named under .invalid is refused without a DNS lookup (stats: dns).
 . "$(dirname "$0")/../lib/harness.sh"
 . "$ROOT/tests/lib/sip.sh"
 . "$ROOT/tests/lib/router.sh"
@@ -54,6 +55,15 @@ log "trunk saw: $(tr '\n' ';' <"$T/trunk.out")"
 # (the stand-in never answers: the router retransmits, from the same address)
 assert_eq 0 "$(grep -vc "^$VIP:$PORT OPTIONS sip:5551@" "$T/trunk.out")" \
 	"requests forwarded to the trunk from elsewhere than the advertised $VIP:$PORT"
+
+log "== a next hop named under .invalid is refused without a lookup"
+resp=$(sip_udp 127.0.0.2 "$PORT" 1 "$(options "sip:95551@$SIP_DOMAIN" |
+	sed 's/^Max-Forwards: 70$/Max-Forwards: 70\nRoute: <sip:sbc.carrier.invalid;lr>/')")
+assert_eq "404" "$(cut -d' ' -f2 <<<"$resp")" "a Route to sbc.carrier.invalid ($resp)"
+dns=$(ctl sip-router -j stats | jq -c .dns)
+log "dns: $dns"
+assert_eq 0 "$(jq .misses <<<"$dns")" "names looked up"
+[ "$(jq .failures <<<"$dns")" -ge 1 ] || die "the .invalid name was not counted"
 
 daemon_alive sip-router || die "sip-router died"
 log "PASS"
