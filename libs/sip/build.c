@@ -428,3 +428,34 @@ td_sip_build_request(td_buf *b, const td_sip_req_opts *o)
 	put_body(b, o->content_type, o->body, o->body_len);
 	return (finish(b, mark, 0));
 }
+
+int
+td_sip_put_challenges(td_buf *b, const td_sip_msg *m)
+{
+	int n = 0;
+	for (size_t i = 0; i < m->nhdrs; i++) {
+		const td_sip_hdr *h = &m->hdrs[i];
+		if (h->type == TD_SIP_H_WWW_AUTHENTICATE || h->type == TD_SIP_H_PROXY_AUTHENTICATE) {
+			put_line(b, h);
+			n++;
+		}
+	}
+	return (n);
+}
+
+int
+td_sip_build_with_headers(td_buf *b, const char *msg, size_t len, const char *hdrs, size_t hlen)
+{
+	size_t mark = b->len;
+	td_sip_msg m;
+	if (td_sip_parse(&m, msg, len) != 0 || m.unterminated || m.hdr_len < 2 || m.hdr_len > len) {
+		return (TD_EINVAL);
+	}
+	/* the empty line that ends the header section: CRLF, or a bare LF */
+	size_t at = msg[m.hdr_len - 1] == '\n' && msg[m.hdr_len - 2] == '\r' ? m.hdr_len - 2
+	                                                                        : m.hdr_len - 1;
+	td_buf_append(b, msg, at);
+	td_buf_append(b, hdrs, hlen);
+	td_buf_append(b, msg + at, len - at);
+	return (finish(b, mark, TD_OK));
+}

@@ -116,6 +116,23 @@ typedef struct td_sip_req_opts {
 /* td_sip_build_request: a new out-of-dialog request from o.  TD_EINVAL for a missing field. */
 int td_sip_build_request(td_buf *b, const td_sip_req_opts *o) TD_MUSTCHECK;
 
+/* ---- aggregating challenges (RFC 3261 §16.7 step 7) ---------------------- */
+
+/*
+ * td_sip_put_challenges appends every WWW-Authenticate and
+ * Proxy-Authenticate line of m to b, bytes kept (a bare LF becomes CRLF),
+ * and returns how many.
+ */
+int td_sip_put_challenges(td_buf *b, const td_sip_msg *m);
+
+/*
+ * td_sip_build_with_headers appends msg[0, len) (a whole message) with the
+ * header lines hdrs[0, hlen) (each ending in CRLF) added at the end of its
+ * header section; the body is unchanged.  TD_EINVAL if msg does not parse.
+ */
+int td_sip_build_with_headers(td_buf *b, const char *msg, size_t len, const char *hdrs,
+    size_t hlen) TD_MUSTCHECK;
+
 /* ---- branches ------------------------------------------------------------ */
 
 #define TD_SIP_BRANCH_MAX 64 /* enough for any branch these functions make, with NUL */

@@ -521,6 +521,64 @@ test_branch_stateless(void **state)
 	td_buf_free(&b);
 }
 
+static void
+test_challenges_aggregated(void **state)
+{
+	(void)state;
+	static const char r401[] = "SIP/2.0 401 Unauthorized\r\n"
+	                           "Via: SIP/2.0/UDP 10.0.0.9:5062;branch=z9hG4bKua\r\n"
+	                           "To: <sip:bob@example.com>;tag=b1\r\n"
+	                           "From: <sip:alice@example.com>;tag=a1\r\n"
+	                           "Call-ID: c1\r\n"
+	                           "CSeq: 1 INVITE\r\n"
+	                           "WWW-Authenticate: Digest realm=\"one\", nonce=\"n1\"\r\n"
+	                           "Proxy-Authenticate: Digest realm=\"two\",\r\n"
+	                           " nonce=\"n2\"\r\n"
+	                           "Content-Length: 0\r\n"
+	                           "\r\n";
+	td_sip_msg m;
+	parse(&m, r401, sizeof(r401) - 1);
+	td_buf h = TD_BUF_INIT;
+	assert_int_equal(td_sip_put_challenges(&h, &m), 2);
+	assert_string_equal(h.data, "WWW-Authenticate: Digest realm=\"one\", nonce=\"n1\"\r\n"
+	                            "Proxy-Authenticate: Digest realm=\"two\",\r\n"
+	                            " nonce=\"n2\"\r\n");
+
+	/* added at the end of another response's header section, its body kept */
+	static const char r407[] = "SIP/2.0 407 Proxy Authentication Required\r\n"
+	                           "Via: SIP/2.0/UDP 10.0.0.9:5062;branch=z9hG4bKua\r\n"
+	                           "Proxy-Authenticate: Digest realm=\"three\", nonce=\"n3\"\r\n"
+	                           "Content-Type: text/plain\r\n"
+	                           "Content-Length: 3\r\n"
+	                           "\r\n"
+	                           "abc";
+	td_buf b = TD_BUF_INIT;
+	assert_int_equal(td_sip_build_with_headers(&b, r407, sizeof(r407) - 1, h.data, h.len), 0);
+	td_sip_msg out;
+	parse(&out, b.data, b.len);
+	assert_int_equal(out.status, 407);
+	assert_int_equal(out.count[TD_SIP_H_PROXY_AUTHENTICATE], 2);
+	assert_int_equal(out.count[TD_SIP_H_WWW_AUTHENTICATE], 1);
+	assert_int_equal(out.body.n, 3);
+	assert_memory_equal(out.body.p, "abc", 3);
+	assert_non_null(strstr(b.data, "Content-Length: 3\r\nWWW-Authenticate: Digest realm=\"one\""));
+
+	/* bare LF line ends: inserted before the LF that ends the headers */
+	static const char lf[] = "SIP/2.0 401 X\nVia: SIP/2.0/UDP h;branch=z9hG4bKx\nContent-Length: 0\n\n";
+	td_buf_reset(&b);
+	assert_int_equal(td_sip_build_with_headers(&b, lf, sizeof(lf) - 1, "A: 1\r\n", 6), 0);
+	assert_string_equal(b.data, "SIP/2.0 401 X\nVia: SIP/2.0/UDP h;branch=z9hG4bKx\n"
+	                            "Content-Length: 0\nA: 1\r\n\n");
+
+	/* not a message: nothing appended */
+	td_buf_reset(&b);
+	td_buf_append(&b, "keep", 4);
+	assert_int_equal(td_sip_build_with_headers(&b, "garbage", 7, "A: 1\r\n", 6), TD_EINVAL);
+	assert_int_equal(b.len, 4);
+	td_buf_free(&b);
+	td_buf_free(&h);
+}
+
 int
 main(void)
 {
@@ -532,6 +590,7 @@ main(void)
 		cmocka_unit_test(test_cancel_and_ack),
 		cmocka_unit_test(test_request_builder),
 		cmocka_unit_test(test_branch_stateless),
+		cmocka_unit_test(test_challenges_aggregated),
 	};
 	return (cmocka_run_group_tests(tests, NULL, NULL));
 }

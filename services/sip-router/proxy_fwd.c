@@ -213,6 +213,13 @@ px_start_forwarding(ctx *c, worker *w, const td_sip_msg *m)
 
 /* ---- responses --------------------------------------------------------------------------------- */
 
+/* actionable: a final response the caller can retry on (§16.7 step 6). */
+static bool
+actionable(int status)
+{
+	return (status == 401 || status == 407 || status == 415 || status == 420 || status == 484);
+}
+
 /* better: is status a better final response than cur (RFC 3261 §16.7 step 6)? */
 static bool
 better(int status, int cur)
@@ -228,7 +235,46 @@ better(int status, int cur)
 	if (a != b) {
 		return (a < b);
 	}
+	/* Within a class, one the caller can act on (step 6's SHOULD) beats one it cannot. */
+	if (actionable(status) != actionable(cur)) {
+		return (actionable(status));
+	}
 	return (cur == 503 && status != 503) || (cur == 408 && status != 408);
+}
+
+/*
+ * set_best makes resp the best response so far (NULL: none; status 408
+ * then stands for a branch that timed out).  The challenges of the one it
+ * replaces join those to be aggregated; chal holds resp's own (or NULL).
+ */
+static void
+set_best(ctx *c, char *resp, size_t len, int status, char *chal)
+{
+	if (c->best_chal != NULL) {
+		td_buf_append(&c->chal, c->best_chal, strlen(c->best_chal));
+		free(c->best_chal);
+	}
+	free(c->best);
+	c->best = resp;
+	c->best_len = len;
+	c->best_status = status;
+	c->best_chal = chal;
+}
+
+/* challenges_of: m's WWW-/Proxy-Authenticate lines (a 401/407), or NULL. */
+static char *
+challenges_of(const td_sip_msg *m)
+{
+	if (m->status != 401 && m->status != 407) {
+		return (NULL);
+	}
+	td_buf h;
+	td_buf_init(&h, 64 * 1024);
+	if (td_sip_put_challenges(&h, m) == 0 || td_buf_failed(&h)) {
+		td_buf_free(&h);
+		return (NULL);
+	}
+	return (td_buf_steal(&h, NULL));
 }
 
 static bool
@@ -261,9 +307,7 @@ finish_upstream(ctx *c, worker *w)
 	if (p != NULL && p->serial && !c->cancelled && serial_retry(c->best_status) &&
 	    p->next < p->nt) {
 		if (try_next(c, w)) {
-			free(c->best);
-			c->best = NULL;
-			c->best_status = 0;
+			set_best(c, NULL, 0, 0, NULL);
 			return;
 		}
 	}
@@ -273,7 +317,16 @@ finish_upstream(ctx *c, worker *w)
 		status = 487;
 	}
 	if (c->best != NULL && status == c->best_status) {
-		txn_send_response_locked(c, w, c->best, c->best_len, status);
+		td_buf merged = TD_BUF_INIT;
+		if ((status == 401 || status == 407) && c->chal.len > 0 &&
+		    td_sip_build_with_headers(&merged, c->best, c->best_len, c->chal.data,
+		        c->chal.len) == 0) {
+			/* every challenge received goes up, so the caller can answer them all */
+			txn_send_response_locked(c, w, merged.data, merged.len, status);
+		} else {
+			txn_send_response_locked(c, w, c->best, c->best_len, status);
+		}
+		td_buf_free(&merged);
 		sr_count_response(&r->m, c->method, status);
 	} else {
 		proxy_reply_locked(c, w, status == 503 ? 500 : status, NULL, NULL);
@@ -304,9 +357,7 @@ proxy_branch_timeout_locked(ctx *c, worker *w, int br)
 		fs_call_end(c->r->fs, p->t[b->target].fs_node);
 	}
 	if (better(408, c->best_status)) {
-		free(c->best);
-		c->best = NULL;
-		c->best_status = 408;
+		set_best(c, NULL, 0, 408, NULL);
 	}
 	finish_upstream(c, w);
 }
@@ -368,10 +419,14 @@ px_branch_response(ctx *c, worker *w, int br, const td_sip_msg *m)
 			}
 		}
 	} else {
+		char *chal = challenges_of(m);
 		if (better(st, c->best_status)) {
-			free(c->best);
-			c->best = td_buf_steal(&fb, &c->best_len);
-			c->best_status = st;
+			size_t len;
+			char *resp = td_buf_steal(&fb, &len);
+			set_best(c, resp, len, st, chal);
+		} else if (chal != NULL) {
+			td_buf_append(&c->chal, chal, strlen(chal));
+			free(chal);
 		}
 		if (st >= 600 && c->method == TD_SIP_INVITE) {
 			for (int i = 0; i < c->nbr; i++) {

@@ -291,6 +291,8 @@ ctx_unref(ctx *c)
 	free(c->req);
 	free(c->resp);
 	free(c->best);
+	free(c->best_chal);
+	td_buf_free(&c->chal);
 	pthread_mutex_destroy(&c->lock);
 	free(c);
 }

@@ -113,6 +113,8 @@ typedef struct ctx {
 	char *best;                 /* best final response so far (RFC 3261 §16.7) */
 	size_t best_len;
 	int best_status;
+	char *best_chal;            /* best's own WWW-/Proxy-Authenticate lines (401/407), or NULL */
+	td_buf chal;                /* those of every other 401/407 received (§16.7 step 7) */
 	bool cancelled;             /* upstream CANCELled */
 	bool answered;              /* a 2xx went upstream */
 	bool final_sent;            /* a final response went upstream */
