@@ -387,3 +387,90 @@ dlg_list(dlg_table *t, int limit)
 	}
 	return (a);
 }
+
+/* ---- carried over a restart --------------------------------------------------------------------- */
+
+json_t *
+dlg_export(dlg_table *t)
+{
+	json_t *a = json_array();
+	for (int i = 0; i < SHARDS; i++) {
+		dshard *s = &t->s[i];
+		pthread_mutex_lock(&s->lock);
+		for (int b = 0; b < BUCKETS; b++) {
+			for (dlg *d = s->b[b]; d != NULL; d = d->next) {
+				if (d->state != D_ANSWERED) {
+					continue;
+				}
+				json_array_append_new(a,
+				    json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I}",
+				        "call_id", d->call_id, "from_tag", d->from_tag, "to_tag", d->to_tag,
+				        "from_user", d->from_user, "from_display", d->from_display, "to_user",
+				        d->to_user, "domain", d->domain, "target_kind", d->target_kind, "target",
+				        d->target, "direction", d->direction, "remote", d->remote, "start_us",
+				        (json_int_t)d->start_us, "answer_us", (json_int_t)d->answer_us));
+			}
+		}
+		pthread_mutex_unlock(&s->lock);
+	}
+	return (a);
+}
+
+/* str_field copies o's string field key into out (empty if absent). */
+static void
+str_field(const json_t *o, const char *key, char *out, size_t len)
+{
+	const char *v = json_string_value(json_object_get(o, key));
+	snprintf(out, len, "%s", v ? v : "");
+}
+
+int
+dlg_import(dlg_table *t, const json_t *calls)
+{
+	int n = 0;
+	size_t i;
+	const json_t *o;
+	int64_t now_wall = td_wall_us(), now_mono = td_mono_ms();
+	json_array_foreach(calls, i, o) {
+		dlg *d = TD_NEW(dlg);
+		str_field(o, "call_id", d->call_id, sizeof(d->call_id));
+		str_field(o, "from_tag", d->from_tag, sizeof(d->from_tag));
+		if (d->call_id[0] == '\0' || d->from_tag[0] == '\0') {
+			free(d);
+			continue;
+		}
+		str_field(o, "to_tag", d->to_tag, sizeof(d->to_tag));
+		str_field(o, "from_user", d->from_user, sizeof(d->from_user));
+		str_field(o, "from_display", d->from_display, sizeof(d->from_display));
+		str_field(o, "to_user", d->to_user, sizeof(d->to_user));
+		str_field(o, "domain", d->domain, sizeof(d->domain));
+		str_field(o, "target_kind", d->target_kind, sizeof(d->target_kind));
+		str_field(o, "target", d->target, sizeof(d->target));
+		str_field(o, "direction", d->direction, sizeof(d->direction));
+		str_field(o, "remote", d->remote, sizeof(d->remote));
+		d->start_us = json_integer_value(json_object_get(o, "start_us"));
+		d->answer_us = json_integer_value(json_object_get(o, "answer_us"));
+		d->state = D_ANSWERED;
+		/* its age counts towards sip.max_call_duration as before the restart */
+		d->mono_start_ms = now_mono - (now_wall - d->start_us) / 1000;
+		d->hash = dhash(d->call_id, strlen(d->call_id), d->from_tag, strlen(d->from_tag));
+		atomic_store(&d->refs, 1); /* the table's */
+		dshard *s = &t->s[d->hash % SHARDS];
+		pthread_mutex_lock(&s->lock);
+		bool dup = find_locked(s, d->hash, d->call_id, strlen(d->call_id), d->from_tag,
+		               strlen(d->from_tag)) != NULL;
+		if (!dup) {
+			d->next = s->b[(d->hash / SHARDS) % BUCKETS];
+			s->b[(d->hash / SHARDS) % BUCKETS] = d;
+		}
+		pthread_mutex_unlock(&s->lock);
+		if (dup) {
+			free(d);
+			continue;
+		}
+		atomic_fetch_add(&t->active, 1);
+		td_gauge_add(t->r->m.calls_active, 1);
+		n++;
+	}
+	return (n);
+}

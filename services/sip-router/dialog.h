@@ -43,4 +43,15 @@ void dlg_tick(dlg_table *t);
 long dlg_active(dlg_table *t);
 json_t *dlg_list(dlg_table *t, int limit);
 
+/*
+ * For a restart (dialog_store.c): dlg_export returns the answered calls in
+ * progress as a JSON array (no events); dlg_import takes such an array
+ * back into an empty table, without events (the calls were started and
+ * answered by the process before), and returns how many it took.  Calls
+ * still ringing are not carried over: their INVITE transaction dies with
+ * the process.
+ */
+json_t *dlg_export(dlg_table *t);
+int dlg_import(dlg_table *t, const json_t *calls);
+
 #endif

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "dialog.h"
+#include "dialog_store.h"
 #include "dns.h"
 #include "events.h"
 #include "fspool.h"
@@ -228,6 +229,7 @@ router_start(router_svc *s, const router_cfg *cfg, const td_daemon_common *cm, c
 	r->rl = rl_new((long)cfg->pike_rate, (long)cfg->pike_burst, cfg->pike_block_ms);
 	r->txns = txn_table_new();
 	r->dlgs = dlg_table_new(r);
+	(void)dlg_store_restore(r->dlgs, cfg->redis_url, r->node); /* logged; nothing to undo */
 	r->rt = rt_new(&(rt_cfg){.pg_dsn = cfg->pg_dsn, .reload_interval_ms = cfg->routing_reload_ms,
 	    .debounce_ms = cfg->routing_debounce_ms});
 	r->loc = loc_new(&(loc_cfg){.redis_url = cfg->redis_url, .node = r->node,
@@ -294,6 +296,9 @@ router_stop(router_svc *s)
 	}
 	tp_free(r->tp);
 	txn_table_free(r->txns);
+	if (r->dlgs != NULL && r->cfg != NULL) {
+		(void)dlg_store_save(r->dlgs, r->cfg->redis_url, r->node, r->cfg->max_call_ms);
+	}
 	dlg_table_free(r->dlgs);
 	loc_free(r->loc);
 	rt_free(r->rt);

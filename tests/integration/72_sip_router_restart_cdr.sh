@@ -73,8 +73,27 @@ wait_until 20 router_routing_ready || die "no routing data after kill -9"
 assert_eq 1 "$(bindings 1001@$SIP_DOMAIN)" "1001's bindings after kill -9"
 assert_sipp 1 uac_call_auth "$R" -inf "$U1002" -s 1001
 wait_until 20 cdr_is "destination_number = '1001'" 7 || die "calls after the restarts were not recorded"
+
+log "== a call answered before a clean restart and ended after it keeps its record"
+answered_calls() { ctl sip-router -j calls | jq '[.[] | select(.state == "answered")] | length'; }
+held_answered() { [ "$(answered_calls)" = 1 ]; }
+sipp_run uac_call_auth "$R" -inf "$U1002" -s 1001 -d 6000 >"$T/held.out" 2>&1 &
+HELD=$!
+wait_until 10 held_answered || die "the held call was not answered: $(ctl sip-router calls)"
+stop_daemon sip-router
+restart_us=$(date +%s%6N)
+start_daemon sip-router
+wait_until 20 router_routing_ready || die "no routing data after the restart"
+assert_eq 1 "$(answered_calls)" "answered calls the new router took back"
+grep -q 'id=SIPR-DLG-RESTORED msg="took back 1 ' "$T/log/sip-router.log" || die "no SIPR-DLG-RESTORED line"
+wait "$HELD" || die "the held call failed across the restart: $(cat "$T/held.out")"
+wait_until 20 cdr_is "destination_number = '1001'" 8 || die "the held call was not recorded"
+row=$(psql_q "SELECT billsec >= 5, extract(epoch from answer_time) * 1000000 < $restart_us,
+	sip_hangup_disposition FROM voip.cdr WHERE destination_number = '1001' ORDER BY start_time DESC LIMIT 1")
+assert_eq "t|t|caller_bye" "$row" "the held call's record: its whole length, answered before the restart"
+assert_eq 0 "$(answered_calls)" "calls left open"
 sipp_uas_stop "$PUAS"
-assert_eq 7 "$(sipp_uas_stat 'SuccessfulCall(C)' "$PUAS")" "calls the UAS answered"
+assert_eq 8 "$(sipp_uas_stat 'SuccessfulCall(C)' "$PUAS")" "calls the UAS answered"
 
 log "== baresip registers and calls through the router"
 if command -v baresip >/dev/null; then
