@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* The events thread: bus publishing and acknowledged CDR hand-over (see events.h). */
+/* The events and hand-over threads: bus publishing, acknowledged CDR hand-over (see events.h). */
 #include "events.h"
 
 #include <pthread.h>

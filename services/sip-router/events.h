@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The events thread: call and registration events go out on the bus
- * (best effort), and call-ended events of calls that never reached
- * FreeSWITCH are handed to cdr-collector's inbox, acknowledged, retried
- * while it is away (bounded queue: cdr.queue_max).  Workers only enqueue.
+ * Two threads: the events thread publishes call and registration events
+ * on the bus (best effort, a batch every 5 ms at most), and the hand-over
+ * thread gives call-ended records of calls that never reached FreeSWITCH
+ * to cdr-collector's inbox, acknowledged, retried while it is away
+ * (bounded queue: cdr.queue_max).  Apart, so that an absent collector
+ * never delays the events.  Workers only enqueue.
  */
 #ifndef SIP_ROUTER_EVENTS_H
 #define SIP_ROUTER_EVENTS_H
