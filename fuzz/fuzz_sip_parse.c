@@ -329,6 +329,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (m.is_request) {
 				int st = td_sip_check_request(&m, &roles[i], &vd);
 				CHECK(st == 0 || (st >= 400 && st <= 599 && vd.reason != NULL));
+				char line[64]; /* small, so that long tags are left out */
+				td_sip_unsupported_line(&vd, line, sizeof(line));
+				CHECK(strlen(line) < sizeof(line));
+				CHECK(line[0] == '\0' || (strncmp(line, "Unsupported: ", 13) == 0 &&
+				                              strcmp(line + strlen(line) - 2, "\r\n") == 0));
 			} else {
 				sink += td_sip_check_response(&m, &roles[i], &vd);
 			}

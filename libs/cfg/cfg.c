@@ -11,6 +11,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "util/appendf.h"
 #include "util/buf.h"
 #include "util/mem.h"
 
@@ -263,9 +264,11 @@ parse_value(const td_cfg_key *k, const char *raw, value *v, char *why, size_t wl
 			}
 		}
 		{
-			size_t o = (size_t)snprintf(why, wlen, "expected one of:");
-			for (int i = 0; k->choices != NULL && k->choices[i] != NULL && o < wlen; i++) {
-				o += (size_t)snprintf(why + o, wlen - o, " %s", k->choices[i]);
+			size_t o = 0;
+			why[0] = '\0';
+			(void)td_appendf(why, wlen, &o, "expected one of:");
+			for (int i = 0; k->choices != NULL && k->choices[i] != NULL; i++) {
+				(void)td_appendf(why, wlen, &o, " %s", k->choices[i]);
 			}
 		}
 		return (TD_EINVAL);
@@ -632,10 +635,8 @@ td_cfg_reload(td_cfg *c, char *restart_keys, size_t rklen, char *err, size_t err
 			}
 			/* Never loaded (reload before a successful load): apply all. */
 			if (e->raw != NULL && !(e->k->flags & TD_CFG_RELOADABLE)) {
-				if (rko < rklen) {
-					rko += (size_t)snprintf(restart_keys + rko, rklen - rko, "%s%s",
-					    rko ? "," : "", e->k->name);
-				}
+				(void)td_appendf(restart_keys, rklen, &rko, "%s%s", rko ? "," : "",
+				    e->k->name);
 				free_value(e->k, &vals[i]);
 				continue;
 			}

@@ -2,10 +2,12 @@
 /* Request and response validation: facts in, recommended answer out. */
 #include "sip/check.h"
 
+#include <stdbool.h>
 #include <string.h>
 
 #include "sip/hdr.h"
 #include "sip/uri.h"
+#include "util/appendf.h"
 
 static int
 verdict(td_sip_verdict *v, int status, const char *reason)
@@ -291,4 +293,32 @@ td_sip_check_response(const td_sip_msg *m, const td_sip_check_opts *o, td_sip_ve
 		}
 	}
 	return (0);
+}
+
+void
+td_sip_unsupported_line(const td_sip_verdict *v, char *out, size_t cap)
+{
+	if (cap == 0) {
+		return;
+	}
+	out[0] = '\0';
+	if (v->nunsupported == 0 || cap < 3) {
+		return;
+	}
+	size_t o = 0;
+	bool any = false;
+	if (!td_appendf(out, cap - 2, &o, "Unsupported: ")) {
+		return;
+	}
+	for (unsigned i = 0; i < v->nunsupported && i < TD_SIP_MAX_UNSUPPORTED; i++) {
+		if (td_appendf(out, cap - 2, &o, "%s%.*s", any ? ", " : "",
+		        (int)v->unsupported[i].n, v->unsupported[i].p)) {
+			any = true;
+		}
+	}
+	if (!any) {
+		out[0] = '\0'; /* not one tag fits: no header rather than an empty one */
+		return;
+	}
+	(void)td_appendf(out, cap, &o, "\r\n");
 }

@@ -49,6 +49,14 @@ typedef struct td_sip_verdict {
 int td_sip_check_request(const td_sip_msg *m, const td_sip_check_opts *o, td_sip_verdict *v);
 
 /*
+ * td_sip_unsupported_line writes "Unsupported: tag, tag\r\n" for v's
+ * unsupported option tags into out (cap bytes, NUL-terminated), or "" if
+ * there are none.  The tags come from the request: those that do not fit
+ * are left out whole, never cut.
+ */
+void td_sip_unsupported_line(const td_sip_verdict *v, char *out, size_t cap);
+
+/*
  * td_sip_check_response validates a parsed response.  Returns 0 to accept
  * it, or TD_EPROTO to drop it silently (a response is never answered):
  * not SIP/2.0, a mandatory header missing, duplicated or malformed, CSeq

@@ -196,6 +196,28 @@ test_methods_mask_and_unsupported_list(void **state)
 	assert_int_equal(v.nunsupported, TD_SIP_MAX_UNSUPPORTED); /* capped */
 	assert_true(td_sip_str_eq(v.unsupported[0], "a"));
 	assert_true(td_sip_str_eq(v.unsupported[7], "h"));
+
+	/* the Unsupported line: every tag that fits, whole */
+	char line[64];
+	td_sip_unsupported_line(&v, line, sizeof(line));
+	assert_string_equal(line, "Unsupported: a, b, c, d, e, f, g, h\r\n");
+	char small[24]; /* "Unsupported: a, b, c" + CRLF + NUL = 23: d no longer fits */
+	td_sip_unsupported_line(&v, small, sizeof(small));
+	assert_string_equal(small, "Unsupported: a, b, c\r\n");
+	char tiny[15]; /* not even one tag: no line */
+	td_sip_unsupported_line(&v, tiny, sizeof(tiny));
+	assert_string_equal(tiny, "");
+	/* a tag too long for the line is left out, the others stay */
+	char longtag[600];
+	memset(longtag, 'y', sizeof(longtag) - 1);
+	longtag[sizeof(longtag) - 1] = '\0';
+	v.nunsupported = 3;
+	v.unsupported[1] = td_sip_str_c(longtag);
+	td_sip_unsupported_line(&v, line, sizeof(line));
+	assert_string_equal(line, "Unsupported: a, c\r\n");
+	v.nunsupported = 0;
+	td_sip_unsupported_line(&v, line, sizeof(line));
+	assert_string_equal(line, "");
 	td_buf_free(&b);
 }
 

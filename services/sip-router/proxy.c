@@ -276,12 +276,7 @@ on_request(worker *w, td_sip_msg *m, const sr_addr *src, const sr_addr *local, u
 	if (st != 0 && st != 483) {
 		char extra[512] = "";
 		if (st == 420) {
-			size_t o = (size_t)snprintf(extra, sizeof(extra), "Unsupported: ");
-			for (unsigned i = 0; i < v.nunsupported && o < sizeof(extra) - 64; i++) {
-				o += (size_t)snprintf(extra + o, sizeof(extra) - o, "%s%.*s", i ? ", " : "",
-				    (int)v.unsupported[i].n, v.unsupported[i].p);
-			}
-			snprintf(extra + o, sizeof(extra) - o, "\r\n");
+			td_sip_unsupported_line(&v, extra, sizeof(extra));
 		}
 		td_counter_inc(r->m.parse_errors);
 		stateless_reply(w, m, src, conn_id, st, v.reason, extra);

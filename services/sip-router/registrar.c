@@ -14,6 +14,7 @@
 #include "sip/hdr.h"
 #include "sip/uri.h"
 #include "sr.h"
+#include "util/appendf.h"
 #include "util/clock.h"
 #include "util/mem.h"
 #include "worker.h"
@@ -36,12 +37,13 @@ contact_lines(const loc_binding *b, int n, char *out, size_t cap)
 	size_t o = 0;
 	int64_t now = td_wall_us();
 	out[0] = '\0';
-	for (int i = 0; i < n && o < cap; i++) {
+	for (int i = 0; i < n; i++) {
 		int64_t left = (b[i].expires_us - now) / 1000000;
 		if (left < 1) {
 			left = 1;
 		}
-		o += (size_t)snprintf(out + o, cap - o, "Contact: <%s>;expires=%lld\r\n", b[i].contact,
+		/* a line that does not fit is left out whole, never cut */
+		(void)td_appendf(out, cap, &o, "Contact: <%s>;expires=%lld\r\n", b[i].contact,
 		    (long long)left);
 	}
 }
