@@ -44,7 +44,7 @@ perl -MIO::Socket::INET -e '
 		my ($line) = split /\r\n/, $buf;
 		print inet_ntoa($addr) . ":$port $line\n"; }' "$TPORT" >"$T/trunk.out" 2>&1 &
 TRUNK=$!
-sleep 0.2
+wait_until 10 udp_listening "$TPORT" || die "the stand-in trunk did not bind"
 for to in "$IP" "$VIP"; do
 	SIP_UDP_TO=$to sip_udp 127.0.0.2 "$PORT" 1 "$(options "sip:95551@$SIP_DOMAIN")" >/dev/null
 done
