@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "util/clock.h"
 #include "util/mem.h"
 
 struct td_pg_pool {
@@ -21,11 +22,7 @@ td_pg_pool_new(const td_pg_opts *opts, int size)
 {
 	td_pg_pool *p = TD_NEW(td_pg_pool);
 	pthread_mutex_init(&p->lock, NULL);
-	pthread_condattr_t ca;
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&p->freed, &ca);
-	pthread_condattr_destroy(&ca);
+	td_cond_init_mono(&p->freed);
 	p->size = size > 0 ? size : 1;
 	p->idle = td_xcalloc((size_t)p->size, sizeof(td_pg *));
 	for (int i = 0; i < p->size; i++) {
@@ -53,13 +50,7 @@ td_pg *
 td_pg_pool_get(td_pg_pool *p, int timeout_ms)
 {
 	struct timespec until;
-	clock_gettime(CLOCK_MONOTONIC, &until);
-	until.tv_sec += timeout_ms / 1000;
-	until.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-	if (until.tv_nsec >= 1000000000L) {
-		until.tv_sec++;
-		until.tv_nsec -= 1000000000L;
-	}
+	td_mono_deadline(&until, timeout_ms);
 	pthread_mutex_lock(&p->lock);
 	while (p->nidle == 0) {
 		if (pthread_cond_timedwait(&p->freed, &p->lock, &until) == ETIMEDOUT) {

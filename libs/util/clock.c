@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Time helpers: sleeping and RFC 3339 formatting/parsing. */
+/* Time helpers: sleeping, monotonic deadlines, RFC 3339 formatting/parsing. */
 #include "util/clock.h"
 
 #include <ctype.h>
@@ -129,4 +129,26 @@ td_parse_time(const char *s, int64_t *us)
 	time_t t = timegm(&tm);
 	*us = ((int64_t)t - offset_s) * 1000000 + frac_us;
 	return (TD_OK);
+}
+
+void
+td_cond_init_mono(pthread_cond_t *cv)
+{
+	pthread_condattr_t a;
+	pthread_condattr_init(&a);
+	pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
+	pthread_cond_init(cv, &a);
+	pthread_condattr_destroy(&a);
+}
+
+void
+td_mono_deadline(struct timespec *ts, int64_t ms)
+{
+	clock_gettime(CLOCK_MONOTONIC, ts);
+	ts->tv_sec += (time_t)(ms / 1000);
+	ts->tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (ts->tv_nsec >= 1000000000L) {
+		ts->tv_sec++;
+		ts->tv_nsec -= 1000000000L;
+	}
 }

@@ -3,6 +3,7 @@
 #ifndef TD_UTIL_CLOCK_H
 #define TD_UTIL_CLOCK_H
 
+#include <pthread.h>
 #include <stdint.h>
 #include <time.h>
 
@@ -29,6 +30,16 @@ td_mono_ms(void)
 {
 	return (td_mono_us() / 1000);
 }
+
+/*
+ * Timed waits on condition variables run on CLOCK_MONOTONIC, so that a step
+ * of the wall clock (NTP, an operator) neither cuts a wait short nor
+ * stretches it: td_cond_init_mono makes such a condition variable, and
+ * td_mono_deadline the absolute time, ms from now, for
+ * pthread_cond_timedwait on it.
+ */
+void td_cond_init_mono(pthread_cond_t *cv);
+void td_mono_deadline(struct timespec *ts, int64_t ms);
 
 /* td_sleep_ms sleeps, restarting after signals, for ms milliseconds. */
 void td_sleep_ms(int64_t ms);

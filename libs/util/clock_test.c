@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Unit tests for td_parse_time and td_fmt_rfc3339. */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -172,6 +173,36 @@ test_clocks(void **state)
 	assert_true(td_mono_ms() - m0 >= 2);
 }
 
+static void
+test_mono_deadline(void **state)
+{
+	(void)state;
+	/* the deadline is ms from now on CLOCK_MONOTONIC, nanoseconds normalised */
+	struct timespec now, ts;
+	int64_t ms[] = {0, 1, 999, 1000, 1500, 123456};
+	for (size_t i = 0; i < sizeof(ms) / sizeof(ms[0]); i++) {
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		td_mono_deadline(&ts, ms[i]);
+		assert_true(ts.tv_nsec >= 0 && ts.tv_nsec < 1000000000L);
+		int64_t d = ((int64_t)ts.tv_sec - now.tv_sec) * 1000 + (ts.tv_nsec - now.tv_nsec) / 1000000;
+		assert_true(d >= ms[i] && d <= ms[i] + 100);
+	}
+	/* a wait on a monotonic condition variable ends at such a deadline */
+	pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+	pthread_cond_t cv;
+	td_cond_init_mono(&cv);
+	pthread_mutex_lock(&mu);
+	int64_t t0 = td_mono_ms();
+	td_mono_deadline(&ts, 20);
+	int rc;
+	while ((rc = pthread_cond_timedwait(&cv, &mu, &ts)) == 0) {
+	}
+	pthread_mutex_unlock(&mu);
+	assert_int_equal(rc, ETIMEDOUT);
+	assert_true(td_mono_ms() - t0 >= 20);
+	pthread_cond_destroy(&cv);
+}
+
 int
 main(void)
 {
@@ -181,6 +212,7 @@ main(void)
 		cmocka_unit_test(test_fmt_exact),
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_clocks),
+		cmocka_unit_test(test_mono_deadline),
 	};
 	return (cmocka_run_group_tests(tests, NULL, NULL));
 }

@@ -62,13 +62,7 @@ static void
 pause_locked(td_gc *g)
 {
 	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	ts.tv_sec += g->retry_ms / 1000;
-	ts.tv_nsec += (long)(g->retry_ms % 1000) * 1000000L;
-	if (ts.tv_nsec >= 1000000000L) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000L;
-	}
+	td_mono_deadline(&ts, g->retry_ms);
 	while (!g->stop && pthread_cond_timedwait(&g->cv, &g->lock, &ts) == 0) {
 		/* woken by new work: keep pausing until the time is up */
 	}
@@ -140,11 +134,7 @@ td_gc_start(const td_gc_ops *ops, void *arg, size_t group_max, int retry_ms, con
 	g->group_max = group_max > 0 ? group_max : 1;
 	g->retry_ms = retry_ms > 0 ? retry_ms : 1;
 	pthread_mutex_init(&g->lock, NULL);
-	pthread_condattr_t ca;
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&g->cv, &ca);
-	pthread_condattr_destroy(&ca);
+	td_cond_init_mono(&g->cv);
 	if (pthread_create(&g->thr, NULL, gc_main, g) != 0) {
 		td_die("TD-GC-THREAD", "cannot start the %s thread", name ? name : "group commit");
 	}

@@ -145,18 +145,6 @@ start_locked(sr_dns *d, entry *e)
 	return (true);
 }
 
-static void
-deadline_ts(struct timespec *ts, int64_t ms)
-{
-	clock_gettime(CLOCK_MONOTONIC, ts);
-	ts->tv_sec += ms / 1000;
-	ts->tv_nsec += (long)(ms % 1000) * 1000000L;
-	if (ts->tv_nsec >= 1000000000L) {
-		ts->tv_sec++;
-		ts->tv_nsec -= 1000000000L;
-	}
-}
-
 static bool
 is_invalid_tld(const char *name)
 {
@@ -199,7 +187,7 @@ dns_resolve(sr_dns *d, const char *host, uint16_t port, sr_proto proto, sr_addr 
 			(void)start_locked(d, e); /* expired: look it up again */
 		}
 		struct timespec ts;
-		deadline_ts(&ts, d->timeout_ms);
+		td_mono_deadline(&ts, d->timeout_ms);
 		e->waiters++;
 		while (e->state == E_PENDING) {
 			if (pthread_cond_timedwait(&d->done, &d->lock, &ts) != 0) {
@@ -245,11 +233,7 @@ dns_new(int64_t timeout_ms, int64_t ttl_ms, int64_t negative_ttl_ms)
 	d->ttl_ms = ttl_ms;
 	d->neg_ttl_ms = negative_ttl_ms;
 	pthread_mutex_init(&d->lock, NULL);
-	pthread_condattr_t ca;
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&d->done, &ca);
-	pthread_condattr_destroy(&ca);
+	td_cond_init_mono(&d->done);
 	return (d);
 }
 

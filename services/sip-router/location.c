@@ -297,28 +297,6 @@ contact_ok(const char *c)
 }
 
 static void
-abs_deadline(struct timespec *ts, int64_t ms)
-{
-	clock_gettime(CLOCK_MONOTONIC, ts);
-	ts->tv_sec += (time_t)(ms / 1000);
-	ts->tv_nsec += (long)(ms % 1000) * 1000000L;
-	if (ts->tv_nsec >= 1000000000L) {
-		ts->tv_sec++;
-		ts->tv_nsec -= 1000000000L;
-	}
-}
-
-static void
-cond_init_mono(pthread_cond_t *cv)
-{
-	pthread_condattr_t a;
-	pthread_condattr_init(&a);
-	pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
-	pthread_cond_init(cv, &a);
-	pthread_condattr_destroy(&a);
-}
-
-static void
 note_malformed(loc *l, const char *aor, const char *contact)
 {
 	uint64_t seen = atomic_fetch_add(&l->n_malformed, 1);
@@ -511,7 +489,7 @@ pool_get(loc *l, pconn **out)
 	pconn *c = NULL;
 	pthread_mutex_lock(&l->pmu);
 	struct timespec ts;
-	abs_deadline(&ts, l->cmd_timeout_ms);
+	td_mono_deadline(&ts, l->cmd_timeout_ms);
 	while (l->idle == NULL && l->ntotal >= POOL_MAX) {
 		if (pthread_cond_timedwait(&l->pcv, &l->pmu, &ts) != 0 && l->idle == NULL) {
 			pthread_mutex_unlock(&l->pmu);
@@ -846,7 +824,7 @@ loc_new(const loc_cfg *cfg)
 	l->cache = loc_cache_new(cfg->cache_max > 0 ? cfg->cache_max : CACHE_MAX_DEFAULT);
 	l->wbuf = td_xcalloc(LOC_MAX_PER_AOR, sizeof(loc_binding));
 	pthread_mutex_init(&l->pmu, NULL);
-	cond_init_mono(&l->pcv);
+	td_cond_init_mono(&l->pcv);
 	pthread_mutex_init(&l->gmu, NULL);
 	td_backoff_init(&l->gbo, 50, 1000);
 
