@@ -24,6 +24,7 @@ struct td_gc {
 	td_gc_item *head, *tail;   /* pending, FIFO */
 	size_t npending;
 	bool stop;
+	bool drain; /* at stop, one more try at what is queued (td_gc_drain) */
 };
 
 static void
@@ -57,6 +58,44 @@ expire(td_gc *g, td_gc_item *list)
 	return (keep);
 }
 
+/* split takes up to max items off the front of *list, in order. */
+static td_gc_item *
+split(td_gc_item **list, size_t max)
+{
+	td_gc_item *group = *list, **tail = list;
+	for (size_t n = 0; *tail != NULL && n < max; n++) {
+		tail = &(*tail)->next;
+	}
+	*list = *tail;
+	*tail = NULL;
+	return (group);
+}
+
+/*
+ * drain gives list (all that is left at stop, in order) one more try, a
+ * group at a time; from the first group that does not go wholly, the
+ * rest is failed.
+ */
+static void
+drain(td_gc *g, td_gc_item *list)
+{
+	while (list != NULL) {
+		td_gc_item *group = expire(g, split(&list, g->group_max));
+		if (group == NULL) {
+			continue;
+		}
+		td_gc_item *left = group;
+		if (g->ops.ready == NULL || g->ops.ready(g->arg)) {
+			left = g->ops.commit(g->arg, group);
+		}
+		if (left != NULL) {
+			fail_all(g, left, TD_ECLOSED);
+			break;
+		}
+	}
+	fail_all(g, list, TD_ECLOSED);
+}
+
 /* pause waits retry_ms, or less if stopping (lock held). */
 static void
 pause_locked(td_gc *g)
@@ -87,9 +126,19 @@ gc_main(void *arg)
 			td_gc_item *all = g->head;
 			g->head = g->tail = NULL;
 			g->npending = 0;
+			bool again = g->drain;
 			pthread_mutex_unlock(&g->lock);
-			fail_all(g, mine, TD_ECLOSED);
-			fail_all(g, all, TD_ECLOSED);
+			if (again) {
+				td_gc_item **end = &mine; /* what was being retried goes first */
+				while (*end != NULL) {
+					end = &(*end)->next;
+				}
+				*end = all;
+				drain(g, mine);
+			} else {
+				fail_all(g, mine, TD_ECLOSED);
+				fail_all(g, all, TD_ECLOSED);
+			}
 			return (NULL);
 		}
 		size_t n = 0;
@@ -177,8 +226,8 @@ td_gc_pending(td_gc *g)
 	return (n);
 }
 
-void
-td_gc_stop(td_gc *g)
+static void
+stop(td_gc *g, bool drain_first)
 {
 	if (g == NULL) {
 		return;
@@ -186,12 +235,25 @@ td_gc_stop(td_gc *g)
 	pthread_mutex_lock(&g->lock);
 	bool join = g->started;
 	g->started = false;
+	g->drain = g->drain || drain_first;
 	g->stop = true;
 	pthread_cond_broadcast(&g->cv);
 	pthread_mutex_unlock(&g->lock);
 	if (join) {
 		pthread_join(g->thr, NULL);
 	}
+}
+
+void
+td_gc_stop(td_gc *g)
+{
+	stop(g, false);
+}
+
+void
+td_gc_drain(td_gc *g)
+{
+	stop(g, true);
 }
 
 void

@@ -55,6 +55,13 @@ void td_gc_submit(td_gc *g, td_gc_item *it);
 size_t td_gc_pending(td_gc *g);
 /* td_gc_stop stops the thread; what was not finished is failed with TD_ECLOSED.  Idempotent. */
 void td_gc_stop(td_gc *g);
+/*
+ * td_gc_drain stops the thread after one more try at what is queued (a
+ * pause in progress is cut short): each group is committed once, in
+ * order, and from the first that does not go wholly, the rest is failed
+ * with TD_ECLOSED.  For a graceful shutdown.  Idempotent.
+ */
+void td_gc_drain(td_gc *g);
 /* td_gc_free stops (if needed) and frees. */
 void td_gc_free(td_gc *g);
 

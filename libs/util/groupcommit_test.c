@@ -36,7 +36,7 @@ typedef struct store {
 	int finished[N];        /* how many times each id was finished */
 	int rv[N];              /* with what */
 	int order[N], norder;   /* ids in the order they were committed */
-	int groups, max_group, commits_while_unready;
+	int groups, max_group, commits_while_unready, ready_calls;
 } store;
 
 static td_gc_item *
@@ -87,6 +87,7 @@ ready(void *arg)
 {
 	store *s = arg;
 	pthread_mutex_lock(&s->lock);
+	s->ready_calls++;
 	bool r = s->ready;
 	pthread_mutex_unlock(&s->lock);
 	return (r);
@@ -262,6 +263,96 @@ test_stop_fails_the_rest(void **state)
 	store_free(s);
 }
 
+/* wait_groups waits until the store has seen at least n commits. */
+static void
+wait_groups(store *s, int n)
+{
+	int64_t deadline = td_mono_ms() + WAIT_MS;
+	for (;;) {
+		pthread_mutex_lock(&s->lock);
+		int g = s->groups;
+		pthread_mutex_unlock(&s->lock);
+		if (g >= n) {
+			return;
+		}
+		assert_true(td_mono_ms() < deadline);
+		td_sleep_ms(1);
+	}
+}
+
+static void
+test_drain_commits_what_is_queued(void **state)
+{
+	(void)state;
+	store *s = store_new(true);
+	s->refuse_next = 1; /* the first group comes back: a 10-minute pause follows */
+	td_gc *g = td_gc_start(&ops, s, 8, 600000, "gc-test");
+	for (int i = 0; i < 8; i++) {
+		submit(g, i, 600000);
+	}
+	wait_groups(s, 1);
+	for (int i = 8; i < 30; i++) {
+		submit(g, i, 600000);
+	}
+	td_gc_drain(g); /* cuts the pause short and commits all of it, in order */
+	assert_int_equal(finished(s, 30, TD_OK, false), 30);
+	for (int i = 0; i < 30; i++) {
+		assert_int_equal(s->order[i], i);
+	}
+	td_gc_free(g);
+	assert_each_once(s, 30);
+	store_free(s);
+}
+
+static void
+test_drain_stops_at_the_first_refusal(void **state)
+{
+	(void)state;
+	store *s = store_new(false); /* away: the thread pauses */
+	td_gc *g = td_gc_start(&ops, s, 4, 600000, "gc-test");
+	for (int i = 0; i < 10; i++) {
+		submit(g, i, 600000);
+	}
+	/* the thread has asked, been told no, and pauses for 10 minutes */
+	int64_t deadline = td_mono_ms() + WAIT_MS;
+	for (;;) {
+		pthread_mutex_lock(&s->lock);
+		int asked = s->ready_calls;
+		pthread_mutex_unlock(&s->lock);
+		if (asked > 0) {
+			break;
+		}
+		assert_true(td_mono_ms() < deadline);
+		td_sleep_ms(1);
+	}
+	pthread_mutex_lock(&s->lock);
+	s->ready = true;
+	s->handback_tail = 1; /* the first group's last item comes back */
+	pthread_mutex_unlock(&s->lock);
+	td_gc_drain(g);
+	assert_int_equal(finished(s, 10, TD_OK, false), 3);
+	assert_int_equal(finished(s, 10, TD_ECLOSED, false), 7);
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(s->rv[i], TD_OK);
+	}
+	td_gc_free(g);
+	assert_each_once(s, 10);
+	store_free(s);
+
+	/* away at the drain: nothing is committed, everything fails */
+	s = store_new(false);
+	g = td_gc_start(&ops, s, 4, 600000, "gc-test");
+	for (int i = 0; i < 5; i++) {
+		submit(g, i, 600000);
+	}
+	td_gc_drain(g);
+	assert_int_equal(finished(s, 5, TD_ECLOSED, false), 5);
+	assert_int_equal(s->commits_while_unready, 0);
+	td_gc_free(g);
+	assert_each_once(s, 5);
+	store_free(s);
+}
+
 static void *
 submitter(void *arg)
 {
@@ -316,6 +407,8 @@ main(void)
 	    cmocka_unit_test(test_not_ready_then_deadline),
 	    cmocka_unit_test(test_stop_fails_the_rest),
 	    cmocka_unit_test(test_many_submitters),
+	    cmocka_unit_test(test_drain_commits_what_is_queued),
+	    cmocka_unit_test(test_drain_stops_at_the_first_refusal),
 	};
 	return (cmocka_run_group_tests(tests, NULL, NULL));
 }

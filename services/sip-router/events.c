@@ -3,6 +3,7 @@
 #include "events.h"
 
 #include <pthread.h>
+#include <stdint.h>
 #include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,10 +14,12 @@
 #include "metrics/metrics.h"
 #include "sr.h"
 #include "util/clock.h"
+#include "util/groupcommit.h"
 #include "util/mem.h"
 
 typedef struct item {
-	struct item *next;
+	td_gc_item gc; /* first: the hand-over's link (a call record waiting for its Ack) */
+	struct item *next; /* the publishing queue's link */
 	char topic[32];
 	uint8_t *data; /* packed tandem.Event body (call or registration) */
 	size_t len;
@@ -38,20 +41,22 @@ struct sr_events {
 	long queued;
 	bool stop;
 	/*
-	 * the hand-over: published call records wait here for cdr-collector's
-	 * Ack, on their own thread, so an absent collector (each try may wait
-	 * for the Ack's timeout) never holds up publishing.
+	 * the hand-over: published call records wait in a group committer of
+	 * their own for cdr-collector's Ack, so an absent collector (each try
+	 * may wait for the Ack's timeout) never holds up publishing.
 	 */
-	pthread_t cdr_thr;
-	pthread_mutex_t cdr_lock;
-	pthread_cond_t cdr_cv;
-	item *cdr_head, *cdr_tail;
-	long cdr_queued;
-	bool cdr_stop;
+	td_gc *handover;
 	/* counters live in the metrics registry (/metrics); ev_stats reads them back */
 	td_counter *published, *publish_errors, *dropped, *cdr_acked, *cdr_lost, *cdr_retries;
 	td_gauge *cdr_waiting;
 };
+
+static void
+item_free(item *it)
+{
+	free(it->data);
+	free(it);
+}
 
 static void
 push(sr_events *e, item *it)
@@ -61,8 +66,7 @@ push(sr_events *e, item *it)
 		pthread_mutex_unlock(&e->lock);
 		td_counter_inc(e->dropped);
 		td_counter_add(e->cdr_lost, it->cdr ? 1 : 0);
-		free(it->data);
-		free(it);
+		item_free(it);
 		return;
 	}
 	if (e->tail != NULL) {
@@ -194,86 +198,51 @@ submit(sr_events *e, const item *it)
 	return (true);
 }
 
-/* hand_over queues a published call record for the hand-over thread (bounded). */
+/*
+ * The hand-over's group-commit callbacks (util/groupcommit.h): a group's
+ * records are submitted in order, and from the first that is not
+ * acknowledged the rest waits for the next try (the retry pause, 1 s).
+ */
+static td_gc_item *
+handover_commit(void *arg, td_gc_item *group)
+{
+	sr_events *e = arg;
+	while (group != NULL) {
+		item *it = (item *)group;
+		if (!submit(e, it)) {
+			return (group);
+		}
+		group = group->next;
+		td_gauge_add(e->cdr_waiting, -1);
+		item_free(it);
+	}
+	return (NULL);
+}
+
+static void
+handover_fail(void *arg, td_gc_item *gi, int rv)
+{
+	(void)rv; /* TD_ECLOSED: stopped before cdr-collector took it */
+	sr_events *e = arg;
+	td_counter_inc(e->cdr_lost);
+	td_gauge_add(e->cdr_waiting, -1);
+	item_free((item *)gi);
+}
+
+/* hand_over queues a published call record for the hand-over (bounded by cdr.queue_max). */
 static void
 hand_over(sr_events *e, item *it)
 {
-	pthread_mutex_lock(&e->cdr_lock);
-	if (e->cdr_queued >= e->queue_max) {
-		long n = e->cdr_queued;
-		pthread_mutex_unlock(&e->cdr_lock);
+	double waiting = td_gauge_get(e->cdr_waiting); /* only this thread adds to it */
+	if (waiting >= (double)e->queue_max) {
 		td_counter_inc(e->cdr_lost);
-		LOG_WARN("SIPR-CDR-LOST", "call record dropped: %ld waiting for cdr-collector", n);
-		free(it->data);
-		free(it);
+		LOG_WARN("SIPR-CDR-LOST", "call record dropped: %.0f waiting for cdr-collector", waiting);
+		item_free(it);
 		return;
 	}
-	it->next = NULL;
-	if (e->cdr_tail != NULL) {
-		e->cdr_tail->next = it;
-	} else {
-		e->cdr_head = it;
-	}
-	e->cdr_tail = it;
-	e->cdr_queued++;
-	td_gauge_set(e->cdr_waiting, (double)e->cdr_queued);
-	pthread_cond_signal(&e->cdr_cv);
-	pthread_mutex_unlock(&e->cdr_lock);
-}
-
-/* timed_wait waits on cv for up to ms (the caller holds the lock). */
-static void
-timed_wait(pthread_cond_t *cv, pthread_mutex_t *lock, long ms)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_sec += ms / 1000;
-	ts.tv_nsec += (ms % 1000) * 1000000L;
-	if (ts.tv_nsec >= 1000000000L) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000L;
-	}
-	pthread_cond_timedwait(cv, lock, &ts);
-}
-
-/*
- * cdr_main: the hand-over thread.  The head record leaves the queue only
- * once cdr-collector has acknowledged it; while the collector is away it
- * is retried every second (the pause ends early at stop).
- */
-static void *
-cdr_main(void *arg)
-{
-	sr_events *e = arg;
-	pthread_mutex_lock(&e->cdr_lock);
-	for (;;) {
-		while (e->cdr_head == NULL && !e->cdr_stop) {
-			pthread_cond_wait(&e->cdr_cv, &e->cdr_lock);
-		}
-		if (e->cdr_head == NULL) {
-			break; /* stopped, nothing left */
-		}
-		item *it = e->cdr_head;
-		pthread_mutex_unlock(&e->cdr_lock);
-		bool ok = submit(e, it);
-		pthread_mutex_lock(&e->cdr_lock);
-		if (ok) {
-			e->cdr_head = it->next;
-			if (e->cdr_head == NULL) {
-				e->cdr_tail = NULL;
-			}
-			e->cdr_queued--;
-			td_gauge_set(e->cdr_waiting, (double)e->cdr_queued);
-			free(it->data);
-			free(it);
-		} else if (e->cdr_stop) {
-			break; /* a try during or after stop failed: ev_free drops the rest */
-		} else {
-			timed_wait(&e->cdr_cv, &e->cdr_lock, 1000);
-		}
-	}
-	pthread_mutex_unlock(&e->cdr_lock);
-	return (NULL);
+	td_gauge_add(e->cdr_waiting, 1);
+	it->gc.deadline_ms = INT64_MAX; /* kept until acknowledged, or the router stops */
+	td_gc_submit(e->handover, &it->gc);
 }
 
 static void *
@@ -302,11 +271,10 @@ ev_main(void *arg)
 			batch = it->next;
 			it->next = NULL;
 			publish(e, it);
-			if (it->cdr && e->outbox != NULL) {
+			if (it->cdr && e->handover != NULL) {
 				hand_over(e, it);
 			} else {
-				free(it->data);
-				free(it);
+				item_free(it);
 			}
 		}
 		if (stop) {
@@ -338,8 +306,6 @@ ev_new(sr *r, const char *pub_url, const char *cdr_inbox_url, long queue_max, ch
 	    "call records waiting for cdr-collector's acknowledgement", NULL);
 	pthread_mutex_init(&e->lock, NULL);
 	pthread_cond_init(&e->cv, NULL);
-	pthread_mutex_init(&e->cdr_lock, NULL);
-	pthread_cond_init(&e->cdr_cv, NULL);
 	if (td_bus_pub_open(&e->pub, pub_url, "sip-router", r->node, err, errlen) != 0) {
 		free(e);
 		return (NULL);
@@ -350,12 +316,14 @@ ev_new(sr *r, const char *pub_url, const char *cdr_inbox_url, long queue_max, ch
 		free(e);
 		return (NULL);
 	}
-	if (pthread_create(&e->thr, NULL, ev_main, e) != 0 ||
-	    pthread_create(&e->cdr_thr, NULL, cdr_main, e) != 0) {
-		td_die("SIPR-EVENTS-THREAD", "cannot start the events threads");
+	if (e->outbox != NULL) {
+		static const td_gc_ops ops = {.commit = handover_commit, .fail = handover_fail};
+		e->handover = td_gc_start(&ops, e, 64, 1000, "sr-cdr-handover");
+	}
+	if (pthread_create(&e->thr, NULL, ev_main, e) != 0) {
+		td_die("SIPR-EVENTS-THREAD", "cannot start the events thread");
 	}
 	pthread_setname_np(e->thr, "sr-events");
-	pthread_setname_np(e->cdr_thr, "sr-cdr-handover");
 	return (e);
 }
 
@@ -371,22 +339,11 @@ ev_free(sr_events *e)
 	pthread_cond_signal(&e->cv);
 	pthread_mutex_unlock(&e->lock);
 	pthread_join(e->thr, NULL);
-	pthread_mutex_lock(&e->cdr_lock);
-	e->cdr_stop = true;
-	pthread_cond_signal(&e->cdr_cv);
-	pthread_mutex_unlock(&e->cdr_lock);
-	pthread_join(e->cdr_thr, NULL);
-	while (e->cdr_head != NULL) { /* not acknowledged: gone, and counted */
-		item *it = e->cdr_head;
-		e->cdr_head = it->next;
-		td_counter_inc(e->cdr_lost);
-		free(it->data);
-		free(it);
-	}
+	/* one more try for what waits; what cdr-collector does not take is lost, and counted */
+	td_gc_drain(e->handover);
+	td_gc_free(e->handover);
 	td_bus_outbox_close(e->outbox);
 	td_bus_pub_close(e->pub);
-	pthread_cond_destroy(&e->cdr_cv);
-	pthread_mutex_destroy(&e->cdr_lock);
 	pthread_cond_destroy(&e->cv);
 	pthread_mutex_destroy(&e->lock);
 	free(e);
@@ -398,9 +355,7 @@ ev_stats(sr_events *e)
 	pthread_mutex_lock(&e->lock);
 	long q = e->queued;
 	pthread_mutex_unlock(&e->lock);
-	pthread_mutex_lock(&e->cdr_lock);
-	long cq = e->cdr_queued;
-	pthread_mutex_unlock(&e->cdr_lock);
+	long cq = (long)td_gauge_get(e->cdr_waiting);
 	return (json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "published",
 	    (json_int_t)td_counter_get(e->published), "publish_errors",
 	    (json_int_t)td_counter_get(e->publish_errors), "dropped_queue_full",

@@ -2,10 +2,11 @@
 /*
  * Two threads: the events thread publishes call and registration events
  * on the bus (best effort, a batch every 5 ms at most), and the hand-over
- * thread gives call-ended records of calls that never reached FreeSWITCH
- * to cdr-collector's inbox, acknowledged, retried while it is away
- * (bounded queue: cdr.queue_max).  Apart, so that an absent collector
- * never delays the events.  Workers only enqueue.
+ * (a group committer, util/groupcommit.h) gives call-ended records of
+ * calls that never reached FreeSWITCH to cdr-collector's inbox,
+ * acknowledged, retried every second while it is away (bounded:
+ * cdr.queue_max), with one more try at a clean stop.  Apart, so that an
+ * absent collector never delays the events.  Workers only enqueue.
  */
 #ifndef SIP_ROUTER_EVENTS_H
 #define SIP_ROUTER_EVENTS_H
