@@ -50,24 +50,39 @@ sr_addr_resolve(sr_addr *a, const char *host, uint16_t port, sr_proto proto)
 	if (getaddrinfo(host, NULL, &hints, &res) != 0 || res == NULL) {
 		return (TD_ENOTFOUND);
 	}
-	memset(a, 0, sizeof(*a));
-	if (res->ai_addrlen > sizeof(a->u)) {
-		freeaddrinfo(res);
-		return (TD_ENOTFOUND); /* not IPv4 or IPv6 */
-	}
-	memcpy(&a->u, res->ai_addr, res->ai_addrlen);
-	a->len = res->ai_addrlen;
+	bool ok = sr_addr_from_sockaddr(a, res->ai_addr, res->ai_addrlen);
 	freeaddrinfo(res);
+	if (!ok) {
+		return (TD_ENOTFOUND);
+	}
+	sr_addr_set_port(a, port);
+	a->proto = (uint8_t)proto;
+	return (TD_OK);
+}
+
+bool
+sr_addr_from_sockaddr(sr_addr *a, const struct sockaddr *sa, socklen_t len)
+{
+	if ((sa->sa_family != AF_INET && sa->sa_family != AF_INET6) || len > sizeof(a->u)) {
+		return (false);
+	}
+	memset(a, 0, sizeof(*a));
+	memcpy(&a->u, sa, len);
+	a->len = len;
+	return (true);
+}
+
+void
+sr_addr_set_port(sr_addr *a, uint16_t port)
+{
 	if (port == 0) {
 		port = 5060;
 	}
-	if (a->u.sa.sa_family == AF_INET) {
-		a->u.in.sin_port = htons(port);
-	} else {
+	if (a->u.sa.sa_family == AF_INET6) {
 		a->u.in6.sin6_port = htons(port);
+	} else {
+		a->u.in.sin_port = htons(port);
 	}
-	a->proto = (uint8_t)proto;
-	return (TD_OK);
 }
 
 char *

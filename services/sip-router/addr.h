@@ -32,10 +32,18 @@ typedef struct sr_addr {
 
 /*
  * sr_addr_parse reads a numeric host (IPv4, IPv6 with or without brackets)
- * and a port; port 0 means 5060.  No DNS: names go through sr_addr_resolve.
+ * and a port; port 0 means 5060.  No DNS: names go through sr_addr_resolve
+ * (start-up, blocking) or dns.c (the workers).
  */
 int sr_addr_parse(sr_addr *a, const char *host, size_t hlen, uint16_t port, sr_proto proto)
     TD_MUSTCHECK;
+/*
+ * sr_addr_from_sockaddr fills a's address from an IPv4 or IPv6 socket
+ * address (proto, port and sock cleared); false for another family.
+ */
+bool sr_addr_from_sockaddr(sr_addr *a, const struct sockaddr *sa, socklen_t len);
+/* sr_addr_set_port sets the port of an IPv4 or IPv6 address; 0 means 5060. */
+void sr_addr_set_port(sr_addr *a, uint16_t port);
 /* sr_addr_resolve: like sr_addr_parse but resolves names (blocking: not on hot paths). */
 int sr_addr_resolve(sr_addr *a, const char *host, uint16_t port, sr_proto proto) TD_MUSTCHECK;
 /* sr_addr_fmt: "192.0.2.1:5060" or "[2001:db8::1]:5060". */

@@ -34,6 +34,21 @@ test_parse_and_format(void **state)
 	assert_string_equal(sr_addr_fmt(&a, out, sizeof(out)), "10.0.0.1:5060");
 	assert_int_equal(sr_addr_resolve(&a, "localhost", 5080, SR_UDP), 0);
 	assert_int_equal(sr_addr_port(&a), 5080);
+
+	/* from a socket address (what a resolver gives), then the port */
+	struct sockaddr_in6 s6 = {.sin6_family = AF_INET6, .sin6_port = htons(9)};
+	s6.sin6_addr.s6_addr[15] = 1;
+	a.sock = 3;
+	assert_true(sr_addr_from_sockaddr(&a, (struct sockaddr *)&s6, sizeof(s6)));
+	assert_int_equal(a.sock, 0);
+	sr_addr_set_port(&a, 0); /* the SIP default */
+	assert_string_equal(sr_addr_fmt(&a, out, sizeof(out)), "[::1]:5060");
+	struct sockaddr_in s4 = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(0x0a000002)};
+	assert_true(sr_addr_from_sockaddr(&a, (struct sockaddr *)&s4, sizeof(s4)));
+	sr_addr_set_port(&a, 5080);
+	assert_string_equal(sr_addr_fmt(&a, out, sizeof(out)), "10.0.0.2:5080");
+	struct sockaddr un = {.sa_family = AF_UNIX};
+	assert_false(sr_addr_from_sockaddr(&a, &un, sizeof(un)));
 }
 
 static void

@@ -207,6 +207,32 @@ unlink_dlg(dlg_table *t, dlg *d)
 	return (found);
 }
 
+/*
+ * adopt links d (its Call-ID and From tag set) into t, which takes one of
+ * its references, and counts it as active; false, d not linked, if t has
+ * a dialog with the same Call-ID and From tag already.
+ */
+static bool
+adopt(dlg_table *t, dlg *d)
+{
+	size_t cn = strlen(d->call_id), tn = strlen(d->from_tag);
+	d->hash = dhash(d->call_id, cn, d->from_tag, tn);
+	dshard *s = &t->s[d->hash % SHARDS];
+	pthread_mutex_lock(&s->lock);
+	bool dup = find_locked(s, d->hash, d->call_id, cn, d->from_tag, tn) != NULL;
+	if (!dup) {
+		d->next = s->b[(d->hash / SHARDS) % BUCKETS];
+		s->b[(d->hash / SHARDS) % BUCKETS] = d;
+	}
+	pthread_mutex_unlock(&s->lock);
+	if (dup) {
+		return (false);
+	}
+	atomic_fetch_add(&t->active, 1);
+	td_gauge_add(t->r->m.calls_active, 1);
+	return (true);
+}
+
 dlg *
 dlg_start(dlg_table *t, const td_sip_msg *m, const sr_addr *src, const char *target_kind,
     const char *target)
@@ -215,23 +241,14 @@ dlg_start(dlg_table *t, const td_sip_msg *m, const sr_addr *src, const char *tar
 	if (td_sip_callid(m, &cid) != 0 || td_sip_from_tag(m, &ftag) != 0 || ftag.n == 0) {
 		return (NULL);
 	}
-	uint32_t h = dhash(cid.p, cid.n, ftag.p, ftag.n);
-	dshard *s = &t->s[h % SHARDS];
-	pthread_mutex_lock(&s->lock);
-	if (find_locked(s, h, cid.p, cid.n, ftag.p, ftag.n) != NULL) {
-		pthread_mutex_unlock(&s->lock);
-		return (NULL);
-	}
 	dlg *d = TD_NEW(dlg);
-	d->hash = h;
 	td_sip_str_copy(d->call_id, sizeof(d->call_id), cid);
 	td_sip_str_copy(d->from_tag, sizeof(d->from_tag), ftag);
 	atomic_store(&d->refs, 2); /* the table's and the caller's */
-	d->next = s->b[(h / SHARDS) % BUCKETS];
-	s->b[(h / SHARDS) % BUCKETS] = d;
-	pthread_mutex_unlock(&s->lock);
-	atomic_fetch_add(&t->active, 1);
-	td_gauge_add(t->r->m.calls_active, 1);
+	if (!adopt(t, d)) {
+		free(d);
+		return (NULL);
+	}
 
 	td_sip_addr fa, ta;
 	td_sip_uri fu, tu;
@@ -453,23 +470,11 @@ dlg_import(dlg_table *t, const json_t *calls)
 		d->state = D_ANSWERED;
 		/* its age counts towards sip.max_call_duration as before the restart */
 		d->mono_start_ms = now_mono - (now_wall - d->start_us) / 1000;
-		d->hash = dhash(d->call_id, strlen(d->call_id), d->from_tag, strlen(d->from_tag));
 		atomic_store(&d->refs, 1); /* the table's */
-		dshard *s = &t->s[d->hash % SHARDS];
-		pthread_mutex_lock(&s->lock);
-		bool dup = find_locked(s, d->hash, d->call_id, strlen(d->call_id), d->from_tag,
-		               strlen(d->from_tag)) != NULL;
-		if (!dup) {
-			d->next = s->b[(d->hash / SHARDS) % BUCKETS];
-			s->b[(d->hash / SHARDS) % BUCKETS] = d;
-		}
-		pthread_mutex_unlock(&s->lock);
-		if (dup) {
+		if (!adopt(t, d)) {
 			free(d);
 			continue;
 		}
-		atomic_fetch_add(&t->active, 1);
-		td_gauge_add(t->r->m.calls_active, 1);
 		n++;
 	}
 	return (n);

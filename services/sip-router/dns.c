@@ -95,12 +95,7 @@ on_done(union sigval sv)
 	struct addrinfo *res = e->cb.ar_result;
 	int rc = gai_error(&e->cb);
 	sr_addr a;
-	bool ok = rc == 0 && res != NULL && res->ai_addrlen <= sizeof(a.u);
-	if (ok) {
-		memset(&a, 0, sizeof(a));
-		memcpy(&a.u, res->ai_addr, res->ai_addrlen);
-		a.len = res->ai_addrlen;
-	}
+	bool ok = rc == 0 && res != NULL && sr_addr_from_sockaddr(&a, res->ai_addr, res->ai_addrlen);
 	if (res != NULL) {
 		freeaddrinfo(res);
 	}
@@ -208,16 +203,8 @@ dns_resolve(sr_dns *d, const char *host, uint16_t port, sr_proto proto, sr_addr 
 	}
 	pthread_mutex_unlock(&d->lock);
 	if (rv == TD_OK) {
-		if (port == 0) {
-			port = 5060;
-		}
-		if (a->u.sa.sa_family == AF_INET6) {
-			a->u.in6.sin6_port = htons(port);
-		} else {
-			a->u.in.sin_port = htons(port);
-		}
+		sr_addr_set_port(a, port);
 		a->proto = (uint8_t)proto;
-		a->sock = 0;
 	} else if (rv == TD_ETIMEDOUT) {
 		LOG_WARN("SIPR-DNS-SLOW", "no answer for %s within %lld ms; the lookup goes on", host,
 		    (long long)d->timeout_ms);

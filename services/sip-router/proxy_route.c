@@ -32,8 +32,7 @@ px_uri_target(sr *r, const char *uri, size_t ulen, target *t)
 	if (sr_addr_parse(&t->dst, host.p, host.n, u.port, proto) != 0) {
 		char h[256];
 		snprintf(h, sizeof(h), "%.*s", (int)host.n, host.p);
-		int rv = r->dns != NULL ? dns_resolve(r->dns, h, u.port, proto, &t->dst)
-		                        : sr_addr_resolve(&t->dst, h, u.port, proto);
+		int rv = dns_resolve(r->dns, h, u.port, proto, &t->dst);
 		if (rv != 0) {
 			return (rv == TD_ETIMEDOUT ? TD_ETIMEDOUT : TD_ENOTFOUND);
 		}

@@ -230,12 +230,7 @@ txn_reply_addr(const sr *r, const td_sip_msg *m, const sr_addr *src, sr_addr *ou
 	    v.has_rport) {
 		return;
 	}
-	uint16_t port = v.port ? v.port : 5060;
-	if (out->u.sa.sa_family == AF_INET6) {
-		out->u.in6.sin6_port = htons(port);
-	} else {
-		out->u.in.sin_port = htons(port);
-	}
+	sr_addr_set_port(out, v.port);
 }
 
 /* ---- contexts ---------------------------------------------------------------------------- */

@@ -129,8 +129,8 @@ on_event(void *arg, const char *topic, const Tandem__Event *ev)
 	json_decref(j);
 }
 
-/* Events counted by topic (tap --count); the subscriber's callbacks may run
- * on several nng threads. */
+/* Events counted by topic (tap --count): the subscriber's thread counts,
+ * the main thread prints (SIGUSR1, exit). */
 #define TAP_TOPICS 32
 static struct {
 	pthread_mutex_t lock;
